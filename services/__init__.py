@@ -1,0 +1,1 @@
+"""Pishkhan's services: each runs on its own and talks to the others over the bus."""

@@ -1,0 +1,1 @@
+"""Applications: license applications, document review, the applicant-facing status and timeline."""

@@ -1,0 +1,12 @@
+"""Settings of the applications service (env prefix APPLICATIONS_)."""
+
+from pydantic_settings import SettingsConfigDict
+
+from services.kit.settings import ServiceSettings
+
+
+class ApplicationsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="APPLICATIONS_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/applications.db"
+    port: int = 8101

@@ -1,0 +1,59 @@
+"""Routing keys and queue names: spelled here once, used everywhere.
+
+Routing keys are ``<service>.<entity>.<event>`` for events (past tense) and
+``<service>.<entity>.<verb>`` for commands. Every consumer owns one durable quorum queue
+per subscription, with ``<queue>.dlq`` beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXCHANGE = "pishkhan"
+
+# events
+APPLICATION_SUBMITTED = "applications.application.submitted"
+APPLICATION_STATUS_CHANGED = "workflows.application.status_changed"
+APPLICATIONS_TASK_COMPLETED = "applications.task.completed"
+LICENSING_TASK_COMPLETED = "licensing.task.completed"
+LICENSE_ISSUED = "licensing.license.issued"
+# commands
+APPLICATIONS_TASK_OPEN = "applications.task.open"
+LICENSING_TASK_OPEN = "licensing.task.open"
+LICENSE_ISSUE = "licensing.license.issue"
+NOTIFICATION_REQUEST = "notifications.notification.request"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer's queue and the binding that fills it."""
+
+    queue: str
+    binding: str
+
+
+# applications
+APPLICATIONS_TASKS = Subscription("applications.task-open", APPLICATIONS_TASK_OPEN)
+APPLICATIONS_STATUS = Subscription("applications.status-changed", APPLICATION_STATUS_CHANGED)
+# licensing
+LICENSING_TASKS = Subscription("licensing.task-open", LICENSING_TASK_OPEN)
+LICENSING_ISSUE = Subscription("licensing.license-issue", LICENSE_ISSUE)
+# notifications
+NOTIFICATIONS_REQUESTS = Subscription("notifications.notification-request", NOTIFICATION_REQUEST)
+# the workflows' bus bridge
+WORKFLOWS_SUBMITTED = Subscription("workflows.application-submitted", APPLICATION_SUBMITTED)
+WORKFLOWS_TASK_COMPLETED = Subscription("workflows.task-completed", "*.task.completed")
+WORKFLOWS_LICENSE_ISSUED = Subscription("workflows.license-issued", LICENSE_ISSUED)
+
+# Every process declares the whole topology at start-up, so a message published before
+# its consumer first ran still finds a queue.
+TOPOLOGY: tuple[Subscription, ...] = (
+    APPLICATIONS_TASKS,
+    APPLICATIONS_STATUS,
+    LICENSING_TASKS,
+    LICENSING_ISSUE,
+    NOTIFICATIONS_REQUESTS,
+    WORKFLOWS_SUBMITTED,
+    WORKFLOWS_TASK_COMPLETED,
+    WORKFLOWS_LICENSE_ISSUED,
+)

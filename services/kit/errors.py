@@ -1,0 +1,78 @@
+"""HTTP errors people can read: every 422 names the field and says why, in fa and en."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+# code -> (en, fa). Codes are our ValueError texts or pydantic's error types.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("This field is required.", "این فیلد الزامی است."),
+    "national_code_format": ("A national code is exactly 10 digits.", "کد ملی باید دقیقاً ۱۰ رقم باشد."),
+    "national_code_check_digit": (
+        "This national code is not valid (its check digit does not match).",
+        "کد ملی نامعتبر است (رقم کنترل آن مطابقت ندارد).",
+    ),
+    "mobile_format": (
+        "A mobile number looks like 09xxxxxxxxx (11 digits).",
+        "شماره همراه باید به شکل ۰۹xxxxxxxxx و ۱۱ رقم باشد.",
+    ),
+    "county_unknown": ("Unknown county.", "شهرستان ناشناخته است."),
+    "reason_required": ("A reason is required for this outcome.", "برای این نتیجه ذکر دلیل الزامی است."),
+    "outcome_invalid": ("This outcome is not allowed for this task.", "این نتیجه برای این کار مجاز نیست."),
+    "string_too_short": ("Too short.", "بیش از حد کوتاه است."),
+    "string_too_long": ("Too long.", "بیش از حد طولانی است."),
+    "literal_error": ("Not one of the allowed values.", "جزو مقادیر مجاز نیست."),
+    "enum": ("Not one of the allowed values.", "جزو مقادیر مجاز نیست."),
+    "string_type": ("Must be text.", "باید متن باشد."),
+    "int_parsing": ("Must be a whole number.", "باید عدد صحیح باشد."),
+    "value_error": ("Invalid value.", "مقدار نامعتبر است."),
+    "extra_forbidden": ("Unknown field.", "فیلد ناشناخته است."),
+    "json_invalid": ("The request body is not valid JSON.", "بدنه درخواست JSON معتبر نیست."),
+    "model_attributes_type": ("Must be an object.", "باید یک شیء باشد."),
+    "dict_type": ("Must be an object.", "باید یک شیء باشد."),
+}
+
+
+def error_item(loc: tuple[Any, ...] | list[Any], code: str, fallback: str = "") -> dict[str, Any]:
+    en, fa = MESSAGES.get(code, (fallback or "Invalid value.", "مقدار نامعتبر است."))
+    field_path = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return {
+        "field": ".".join(field_path) or None,
+        "loc": list(loc),
+        "code": code,
+        "message": {"en": en, "fa": fa},
+    }
+
+
+def _code(error: dict[str, Any]) -> str:
+    if error.get("type") == "value_error":
+        original = (error.get("ctx") or {}).get("error")
+        if original is not None and str(original) in MESSAGES:
+            return str(original)
+    return str(error.get("type", "value_error"))
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    items = [error_item(e["loc"], _code(e), e.get("msg", "")) for e in exc.errors()]
+    return JSONResponse(status_code=422, content={"detail": items})
+
+
+class FieldError(Exception):
+    """A business rule broken by one field; rendered like a validation error."""
+
+    def __init__(self, field: str, code: str, status_code: int = 422) -> None:
+        super().__init__(f"{field}: {code}")
+        self.field = field
+        self.code = code
+        self.status_code = status_code
+
+
+async def field_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FieldError)
+    item = error_item(("body", *exc.field.split(".")), exc.code)
+    return JSONResponse(status_code=exc.status_code, content={"detail": [item]})

@@ -1,0 +1,123 @@
+"""One FastAPI shape for every service: /healthz, /readyz, /metrics, RED metrics, i18n 422s."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.routing import Match
+
+from services.kit.bus import Bus
+from services.kit.db import Database
+from services.kit.errors import FieldError, field_error_handler, validation_error_handler
+from services.kit.metrics import KitMetrics
+from services.kit.outbox import OutboxRelay
+from services.kit.uow import UnitOfWork
+
+
+class Runtime:
+    """What a running service holds: built in create_app, started in the lifespan."""
+
+    def __init__(self, *, name: str, db: Database, bus: Bus, metrics: KitMetrics,
+                 relay: OutboxRelay) -> None:
+        self.name = name
+        self.db = db
+        self.bus = bus
+        self.metrics = metrics
+        self.relay = relay
+        self.extra_checks: dict[str, Callable[[], Awaitable[bool]]] = {}
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.db, self.relay)
+
+
+def _route_template(request: Request) -> str:
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return getattr(route, "path", request.url.path)
+    return "unmatched"
+
+
+def create_service_app(runtime: Runtime, *, title: str, routers: Sequence[APIRouter] = (),
+                       on_startup: Sequence[Callable[[], Awaitable[Any]]] = ()) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.db.create_schema()
+        await runtime.bus.start()
+        runtime.relay.start()
+        for hook in on_startup:
+            await hook()
+        try:
+            yield
+        finally:
+            await runtime.relay.stop()
+            await runtime.bus.stop()
+            await runtime.db.dispose()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(FieldError, field_error_handler)
+
+    metrics = runtime.metrics
+
+    @app.middleware("http")
+    async def red_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                          ) -> Response:
+        route = _route_template(request)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            metrics.http_latency.labels(request.method, route).observe(time.perf_counter() - started)
+            metrics.http_requests.labels(request.method, route, str(status)).inc()
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.name}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks = {"database": await runtime.db.ping(), "broker": await runtime.bus.ping()}
+        for name, check in runtime.extra_checks.items():
+            checks[name] = await check()
+        ok = all(checks.values())
+        return JSONResponse(
+            status_code=200 if ok else 503,
+            content={"status": "ready" if ok else "not_ready", "checks": checks},
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        await runtime.relay.refresh_gauges()
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def build_runtime(name: str, settings: Any, tables: Sequence[Any]) -> Runtime:
+    from services.kit.inbox import InboxMessage
+    from services.kit.outbox import OutboxMessage
+
+    metrics = KitMetrics(name)
+    db = Database(
+        settings.database_url,
+        tables=[OutboxMessage.__table__, InboxMessage.__table__, *tables],  # type: ignore[attr-defined]
+        echo=settings.database_echo,
+    )
+    bus = Bus(settings, service=name, metrics=metrics)
+    relay = OutboxRelay(db, bus, metrics, poll_seconds=settings.outbox_poll_seconds,
+                        batch=settings.outbox_batch)
+    return Runtime(name=name, db=db, bus=bus, metrics=metrics, relay=relay)

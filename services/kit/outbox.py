@@ -1,0 +1,154 @@
+"""Transactional outbox: the state change and its events commit together; a relay
+publishes them with publisher confirms and only then marks them sent."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Column, Index, Text, func
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.contracts.envelope import Envelope, Message
+from services.kit.db import Database, UTCDateTime, utcnow
+from services.kit.metrics import KitMetrics
+
+if TYPE_CHECKING:
+    from services.kit.bus import Bus
+
+log = logging.getLogger(__name__)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True, max_length=200)
+    routing_key: str = Field(max_length=200)
+    correlation_id: str = Field(max_length=200)
+    envelope: str = Field(sa_column=Column(Text, nullable=False))
+    mandatory: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=1000)
+
+
+def stage(session: AsyncSession, envelope: Envelope, message: Message | None = None) -> None:
+    """Add an outgoing message to the session's transaction."""
+    mandatory = message is not None and message.KIND == "command"
+    session.add(
+        OutboxMessage(
+            message_id=envelope.message_id,
+            routing_key=envelope.type,
+            correlation_id=envelope.correlation_id,
+            envelope=envelope.model_dump_json(),
+            mandatory=mandatory,
+        )
+    )
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, bus: Bus, metrics: KitMetrics, *, poll_seconds: float,
+                 batch: int) -> None:
+        self.db = db
+        self.bus = bus
+        self.metrics = metrics
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def nudge(self) -> None:
+        """Called after a commit that staged messages: publish now, not at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                published = await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay pass failed")
+                published = 0
+            if published >= self.batch:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def flush(self) -> int:
+        """Publish pending rows in order; stop at the first failure so order holds."""
+        published = 0
+        async with self.db.sessionmaker() as session:
+            rows = (
+                await session.exec(
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.sent_at).is_(None))
+                    .order_by(col(OutboxMessage.id))
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                try:
+                    await self.bus.publish_json(
+                        row.envelope,
+                        routing_key=row.routing_key,
+                        message_id=row.message_id,
+                        correlation_id=row.correlation_id,
+                        mandatory=row.mandatory,
+                    )
+                except Exception as exc:
+                    row.attempts += 1
+                    row.last_error = repr(exc)[:1000]
+                    self.metrics.outbox_failures.inc()
+                    log.warning("outbox publish failed for %s: %r", row.message_id, exc)
+                    break
+                row.sent_at = utcnow()
+                row.attempts += 1
+                published += 1
+                self.metrics.outbox_published.labels(row.routing_key).inc()
+            await session.commit()
+        await self.refresh_gauges()
+        return published
+
+    async def refresh_gauges(self) -> None:
+        async with self.db.sessionmaker() as session:
+            count, oldest = (
+                await session.exec(
+                    select(func.count(), func.min(OutboxMessage.created_at)).where(
+                        col(OutboxMessage.sent_at).is_(None)
+                    )
+                )
+            ).one()
+        self.metrics.outbox_backlog.set(count)
+        if oldest is None:
+            self.metrics.outbox_oldest_age.set(0)
+        else:
+            oldest = UTCDateTime().process_result_value(oldest, None) if oldest.tzinfo is None else oldest
+            self.metrics.outbox_oldest_age.set((utcnow() - oldest).total_seconds())

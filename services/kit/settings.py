@@ -1,0 +1,35 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Read from the environment as ``<SERVICE>_<FIELD>`` (``APPLICATIONS_DATABASE_URL``)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/service.db"
+    database_echo: bool = False
+
+    rabbit_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    exchange: str = "pishkhan"
+    # Prefixes every queue name; lets parallel test runs share one broker.
+    queue_prefix: str = ""
+    prefetch: int = Field(default=16, ge=1)
+    # RabbitMQ dead-letters a message redelivered this many times (quorum x-delivery-limit).
+    delivery_limit: int = Field(default=10, ge=1)
+    # The consumer itself gives up and dead-letters after this many failed attempts.
+    max_attempts: int = Field(default=5, ge=1)
+    retry_backoff_seconds: float = Field(default=0.5, ge=0)
+    # Unused queues expire after this long (tests only; production keeps queues).
+    queue_expires_ms: int | None = None
+
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_batch: int = Field(default=100, ge=1)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"

@@ -1,0 +1,1 @@
+"""Licensing: offices, licenses, inspections and decisions, the public registry."""

@@ -1,0 +1,51 @@
+"""Licensing's tables and HTTP schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
+
+from services.kit.db import UTCDateTime, utcnow
+
+
+class Office(SQLModel, table=True):
+    __tablename__ = "office"
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True, max_length=32)
+    county: str = Field(index=True, max_length=50)
+    area: str = Field(index=True, max_length=10)
+    address: str = Field(max_length=500)
+    status: str = Field(default="active", index=True, max_length=20)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class License(SQLModel, table=True):
+    __tablename__ = "license"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, unique=True, max_length=30)
+    office_id: str = Field(foreign_key="office.id", index=True, max_length=32)
+    # one license per application, however often issuance is asked for
+    application_id: str = Field(unique=True, max_length=32)
+    holder_national_code: str = Field(index=True, max_length=10)
+    holder_name: str = Field(max_length=120)
+    holder_mobile: str = Field(max_length=11)
+    status: str = Field(default="active", index=True, max_length=20)
+    issued_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    valid_until: dt.date
+    approved_by: str = Field(max_length=200)
+
+
+class LicensePublic(BaseModel):
+    number: str
+    status: str
+    application_id: str
+    holder_name: str
+    county: str
+    area: str
+    address: str
+    issued_at: dt.datetime
+    valid_until: dt.date

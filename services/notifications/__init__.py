@@ -1,0 +1,1 @@
+"""Notifications: renders fa/en notices and delivers each once per recipient and channel."""

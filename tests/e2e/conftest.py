@@ -1,0 +1,60 @@
+"""The whole system in one test: four services, the worker and the bridge, on real
+RabbitMQ and a real Temporal server, talking to each other only over the bus."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.applications.app import create_app as applications_app
+from services.applications.settings import ApplicationsSettings
+from services.complaints.app import create_app as complaints_app
+from services.complaints.settings import ComplaintsSettings
+from services.licensing.app import create_app as licensing_app
+from services.licensing.settings import LicensingSettings
+from services.notifications.app import create_app as notifications_app
+from services.notifications.settings import NotificationsSettings
+from tests.conftest import BusNamespace, serving
+from workflows.process import WorkflowsProcess
+from workflows.settings import WorkflowsSettings
+
+
+@dataclass
+class Stack:
+    applications: httpx.AsyncClient
+    licensing: httpx.AsyncClient
+    notifications: httpx.AsyncClient
+    complaints: httpx.AsyncClient
+    workflows: WorkflowsProcess
+
+
+@pytest.fixture
+async def stack(bus_ns: BusNamespace, tmp_path: Path, temporal_address: str
+                ) -> AsyncIterator[Stack]:
+    common = bus_ns.settings()
+
+    def db(name: str) -> str:
+        return f"sqlite+aiosqlite:///{tmp_path / name}.db"
+
+    async with AsyncExitStack() as stack:
+        applications = await stack.enter_async_context(serving(applications_app(
+            ApplicationsSettings(database_url=db("applications"), **common))))
+        licensing = await stack.enter_async_context(serving(licensing_app(
+            LicensingSettings(database_url=db("licensing"), **common))))
+        notifications = await stack.enter_async_context(serving(notifications_app(
+            NotificationsSettings(database_url=db("notifications"), **common))))
+        complaints = await stack.enter_async_context(serving(complaints_app(
+            ComplaintsSettings(database_url=db("complaints"), **common))))
+        process = await stack.enter_async_context(WorkflowsProcess(WorkflowsSettings(
+            temporal_address=temporal_address,
+            task_queue=f"test-{uuid.uuid4().hex[:10]}",
+            sdk_metrics_address="",
+            **common,
+        )))
+        yield Stack(applications, licensing, notifications, complaints, process)

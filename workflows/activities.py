@@ -1,0 +1,43 @@
+"""Activities shared by every workflow. They reach services only through the bus, with a
+message id derived from the case and step, so a retried activity publishes a message the
+consumer's inbox recognises."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from services.contracts.applications import ApplicationStatusChanged
+from services.contracts.licensing import IssueLicense
+from services.contracts.notifications import NotificationRequested
+from services.contracts.tasks import OPEN_TASK_BY_SERVICE, TASK_OWNER, OpenTask
+from services.kit.bus import Bus
+
+
+class BusActivities:
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+
+    @activity.defn
+    async def open_task(self, task: OpenTask) -> None:
+        command = OPEN_TASK_BY_SERVICE[TASK_OWNER[task.kind]](**task.model_dump())
+        await self.bus.publish(command, correlation_id=task.case_id,
+                               message_id=f"{task.case_id}:open:{task.task_key}")
+
+    @activity.defn
+    async def publish_status(self, event: ApplicationStatusChanged) -> None:
+        await self.bus.publish(event, correlation_id=event.case_id,
+                               message_id=f"{event.case_id}:status:{event.seq}")
+
+    @activity.defn
+    async def request_notification(self, request: NotificationRequested) -> None:
+        await self.bus.publish(request, correlation_id=request.case_id,
+                               message_id=f"{request.case_id}:notify:{request.notification_key}"
+                                          f":{request.recipient.id}")
+
+    @activity.defn
+    async def issue_license(self, command: IssueLicense) -> None:
+        await self.bus.publish(command, correlation_id=command.case_id,
+                               message_id=f"{command.case_id}:issue")
+
+    def all(self) -> list:
+        return [self.open_task, self.publish_status, self.request_notification, self.issue_license]

@@ -1,0 +1,1 @@
+"""The new-license case: document check, site inspection, decision, issuance."""

@@ -1,0 +1,125 @@
+"""The workflows process: a Temporal worker and the bus bridge, with health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from types import TracebackType
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from services.kit.bus import Bus
+from services.kit.metrics import KitMetrics
+from workflows import search_attributes
+from workflows.activities import BusActivities
+from workflows.bridge import Bridge
+from workflows.new_license.workflow import NewLicenseWorkflow
+from workflows.settings import WorkflowsSettings
+
+log = logging.getLogger(__name__)
+
+WORKFLOWS = [NewLicenseWorkflow]
+
+
+async def connect(settings: WorkflowsSettings, *, runtime: Runtime | None = None) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Register our search attributes; already registered is fine."""
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=namespace,
+                search_attributes={
+                    key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+                    for key in search_attributes.ALL
+                },
+            )
+        )
+    except RPCError as exc:
+        if exc.status not in (RPCStatusCode.ALREADY_EXISTS,):
+            raise
+
+
+class WorkflowsProcess:
+    """Async context: connects bus and Temporal, runs the bridge and the worker."""
+
+    def __init__(self, settings: WorkflowsSettings, *, client: Client | None = None,
+                 runtime: Runtime | None = None) -> None:
+        self.settings = settings
+        self.metrics = KitMetrics("workflows")
+        self.bus = Bus(settings, service="workflows", metrics=self.metrics)
+        self._client = client
+        self._runtime = runtime
+        self._stack = AsyncExitStack()
+        self.worker: Worker | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+
+    @property
+    def client(self) -> Client:
+        assert self._client is not None
+        return self._client
+
+    async def __aenter__(self) -> WorkflowsProcess:
+        if self._client is None:
+            self._client = await connect(self.settings, runtime=self._runtime)
+        await ensure_search_attributes(self.client, self.settings.temporal_namespace)
+        Bridge(self.bus, self.client, self.settings.task_queue).register()
+        activities = BusActivities(self.bus)
+        self.worker = Worker(
+            self.client,
+            task_queue=self.settings.task_queue,
+            workflows=WORKFLOWS,
+            activities=activities.all(),
+            # validation libraries our contracts load lazily; they hold no workflow state
+            workflow_runner=SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                    "pydantic", "email_validator", "idna", "services.contracts",
+                )
+            ),
+        )
+        await self.bus.start()
+        self._stack.push_async_callback(self.bus.stop)
+        self._worker_task = asyncio.create_task(self.worker.run(), name="temporal-worker")
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self.worker is not None and self._worker_task is not None:
+            await self.worker.shutdown()
+            try:
+                await self._worker_task
+            except Exception:
+                log.exception("worker ended with an error")
+        await self._stack.aclose()
+
+    async def ready(self) -> dict[str, bool]:
+        worker_ok = self._worker_task is not None and not self._worker_task.done()
+        try:
+            temporal_ok = await asyncio.wait_for(self.client.service_client.check_health(), 3)
+        except Exception:
+            temporal_ok = False
+        return {"broker": await self.bus.ping(), "temporal": bool(temporal_ok),
+                "worker": worker_ok}
+
+
+def sdk_runtime(settings: WorkflowsSettings) -> Runtime | None:
+    if not settings.sdk_metrics_address:
+        return None
+    return Runtime(telemetry=TelemetryConfig(
+        metrics=PrometheusConfig(bind_address=settings.sdk_metrics_address,
+                                 durations_as_seconds=True)))
