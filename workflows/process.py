@@ -29,6 +29,15 @@ log = logging.getLogger(__name__)
 WORKFLOWS = [NewLicenseWorkflow]
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    # validation libraries our contracts load lazily; they hold no workflow state
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "pydantic", "email_validator", "idna", "services.contracts",
+        )
+    )
+
+
 async def connect(settings: WorkflowsSettings, *, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
@@ -85,12 +94,7 @@ class WorkflowsProcess:
             task_queue=self.settings.task_queue,
             workflows=WORKFLOWS,
             activities=activities.all(),
-            # validation libraries our contracts load lazily; they hold no workflow state
-            workflow_runner=SandboxedWorkflowRunner(
-                restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                    "pydantic", "email_validator", "idna", "services.contracts",
-                )
-            ),
+            workflow_runner=workflow_runner(),
         )
         await self.bus.start()
         self._stack.push_async_callback(self.bus.stop)

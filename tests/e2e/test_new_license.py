@@ -5,10 +5,13 @@ from __future__ import annotations
 import httpx
 
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from tests.conftest import eventually
 from tests.e2e.conftest import Stack
 from workflows.new_license.workflow import NewLicenseWorkflow
+from workflows.process import WORKFLOWS, workflow_runner
 
 APPLICANT = {
     "national_code": "0499370899",
@@ -112,6 +115,10 @@ async def test_a_new_license_is_issued_after_every_step(stack: Stack) -> None:
     result = await handle.result()
     assert result.status == "issued" and result.license_number == number
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    # the recorded history replays against today's code: the workflow is deterministic
+    await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+                   workflow_runner=workflow_runner()).replay_workflow(
+        await handle.fetch_history())
 
 
 async def test_a_rejected_inspection_ends_the_case_with_the_reason(stack: Stack) -> None:
