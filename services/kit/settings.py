@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,3 +35,10 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _attempts_within_delivery_limit(self) -> Self:
+        # our consumer must give up (and dead-letter with a reason) before the broker does
+        if self.max_attempts > self.delivery_limit:
+            raise ValueError("max_attempts must not exceed delivery_limit")
+        return self

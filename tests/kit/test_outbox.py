@@ -54,6 +54,8 @@ async def test_events_committed_while_the_relay_was_down_are_published_when_it_s
     runtime: Runtime, amqp: aio_pika.abc.AbstractChannel
 ) -> None:
     queue = runtime.bus.queue_name(routing.WORKFLOWS_SUBMITTED)
+    runtime.relay.start()
+    await runtime.relay.stop()  # the relay is down when the changes commit
     ids = []
     for n in range(3):
         async with UnitOfWork(runtime.db) as uow:
@@ -62,7 +64,7 @@ async def test_events_committed_while_the_relay_was_down_are_published_when_it_s
 
     assert await drain(amqp, queue) == []  # nothing left the database yet
 
-    runtime.relay.start()
+    runtime.relay.start()  # and comes back
 
     received: list[dict] = []
 
