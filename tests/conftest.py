@@ -87,6 +87,19 @@ async def bus_ns() -> AsyncIterator[BusNamespace]:
 
 
 @pytest.fixture
+async def peer(bus_ns: BusNamespace) -> AsyncIterator[Any]:
+    """Another process on the bus, publishing as a peer service or the workflows would."""
+    from services.kit.bus import Bus
+    from services.kit.metrics import KitMetrics
+    from services.kit.settings import ServiceSettings
+
+    bus = Bus(ServiceSettings(**bus_ns.settings()), service="peer", metrics=KitMetrics("peer"))
+    await bus.start()
+    yield bus
+    await bus.stop()
+
+
+@pytest.fixture
 async def amqp() -> AsyncIterator[aio_pika.abc.AbstractChannel]:
     """A plain AMQP channel, for looking at queues the way an operator would."""
     connection = await aio_pika.connect(RABBIT_URL)
@@ -149,6 +162,15 @@ async def serving(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def service_api(create_app: Any, settings_type: Any, database_url: str,
+                      bus_ns: BusNamespace) -> AsyncIterator[httpx.AsyncClient]:
+    """One service on its own database and the test's part of the broker."""
+    settings = settings_type(database_url=database_url, **bus_ns.settings())
+    async with serving(create_app(settings)) as client:
+        yield client
 
 
 async def eventually(check: Any, *, timeout: float = 20.0, interval: float = 0.1) -> Any:

@@ -224,15 +224,9 @@ class Bus:
                 raise Reject("unknown_type", envelope.type)
             payload = model.model_validate(envelope.payload)
         except ValidationError as exc:
-            await self.dead_letter(subscription, raw, "malformed", str(exc))
-            await message.ack()
-            self.metrics.handled.labels(queue, "dead_lettered").inc()
-            return
+            return await self._give_up(subscription, message, "malformed", str(exc))
         except Reject as exc:
-            await self.dead_letter(subscription, raw, exc.reason, exc.detail)
-            await message.ack()
-            self.metrics.handled.labels(queue, "dead_lettered").inc()
-            return
+            return await self._give_up(subscription, message, exc.reason, exc.detail)
 
         try:
             await handler(envelope, payload)
@@ -242,17 +236,12 @@ class Bus:
             log.info("skipped duplicate %s on %s", envelope.message_id, queue)
             return
         except Reject as exc:
-            await self.dead_letter(subscription, raw, exc.reason, exc.detail)
-            await message.ack()
-            self.metrics.handled.labels(queue, "dead_lettered").inc()
-            return
+            return await self._give_up(subscription, message, exc.reason, exc.detail)
         except Exception as exc:
             attempt = int((raw.headers or {}).get("x-delivery-count") or 0) + 1
             if attempt >= self.settings.max_attempts:
-                await self.dead_letter(subscription, raw, "failed", f"after {attempt} attempts: {exc!r}")
-                await message.ack()
-                self.metrics.handled.labels(queue, "dead_lettered").inc()
-                return
+                return await self._give_up(subscription, message, "failed",
+                                           f"after {attempt} attempts: {exc!r}")
             log.warning("handler for %s failed (attempt %s), will retry: %r", queue, attempt, exc)
             await asyncio.sleep(self.settings.retry_backoff_seconds * 2 ** (attempt - 1))
             await message.nack(requeue=True)
@@ -260,3 +249,10 @@ class Bus:
             return
         await message.ack()
         self.metrics.handled.labels(queue, "ok").inc()
+
+    async def _give_up(self, subscription: routing.Subscription, message: RabbitMessage,
+                       reason: str, detail: str) -> None:
+        """Dead-letter with the reason, then acknowledge: the queue moves on."""
+        await self.dead_letter(subscription, message.raw_message, reason, detail)
+        await message.ack()
+        self.metrics.handled.labels(self.queue_name(subscription), "dead_lettered").inc()

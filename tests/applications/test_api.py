@@ -11,7 +11,7 @@ import pytest
 from services.applications.app import create_app
 from services.applications.settings import ApplicationsSettings
 from services.contracts import routing
-from tests.conftest import BusNamespace, eventually, serving
+from tests.conftest import BusNamespace, eventually, service_api
 
 GOOD = {
     "national_code": "0499370899",
@@ -25,8 +25,7 @@ GOOD = {
 
 @pytest.fixture
 async def api(database_url: str, bus_ns: BusNamespace) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ApplicationsSettings(database_url=database_url, **bus_ns.settings())
-    async with serving(create_app(settings)) as client:
+    async with service_api(create_app, ApplicationsSettings, database_url, bus_ns) as client:
         yield client
 
 

@@ -14,25 +14,15 @@ from services.applications.settings import ApplicationsSettings
 from services.contracts.applications import ApplicationStatusChanged
 from services.contracts.envelope import Envelope
 from services.kit.bus import Bus
-from services.kit.metrics import KitMetrics
-from services.kit.settings import ServiceSettings
-from tests.conftest import BusNamespace, eventually, serving
+from tests.conftest import BusNamespace, eventually, service_api
 
 
 @pytest.fixture
 async def api(database_url: str, bus_ns: BusNamespace) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ApplicationsSettings(database_url=database_url, **bus_ns.settings())
-    async with serving(create_app(settings)) as client:
+    async with service_api(create_app, ApplicationsSettings, database_url, bus_ns) as client:
         yield client
 
 
-@pytest.fixture
-async def peer(bus_ns: BusNamespace) -> AsyncIterator[Bus]:
-    """Another process on the bus, publishing as the workflows would."""
-    bus = Bus(ServiceSettings(**bus_ns.settings()), service="peer", metrics=KitMetrics("peer"))
-    await bus.start()
-    yield bus
-    await bus.stop()
 
 
 def status(application_id: str, seq: int, status: str, minutes: int) -> ApplicationStatusChanged:

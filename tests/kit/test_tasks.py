@@ -12,24 +12,15 @@ from services.applications.app import create_app
 from services.applications.settings import ApplicationsSettings
 from services.contracts.tasks import OpenApplicationsTask
 from services.kit.bus import Bus
-from services.kit.metrics import KitMetrics
-from services.kit.settings import ServiceSettings
-from tests.conftest import BusNamespace, eventually, serving
+from tests.conftest import BusNamespace, eventually, service_api
 
 
 @pytest.fixture
 async def api(database_url: str, bus_ns: BusNamespace) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ApplicationsSettings(database_url=database_url, **bus_ns.settings())
-    async with serving(create_app(settings)) as client:
+    async with service_api(create_app, ApplicationsSettings, database_url, bus_ns) as client:
         yield client
 
 
-@pytest.fixture
-async def peer(bus_ns: BusNamespace) -> AsyncIterator[Bus]:
-    bus = Bus(ServiceSettings(**bus_ns.settings()), service="peer", metrics=KitMetrics("peer"))
-    await bus.start()
-    yield bus
-    await bus.stop()
 
 
 async def opened_review(api: httpx.AsyncClient, peer: Bus, case: str) -> dict:

@@ -11,26 +11,17 @@ import pytest
 from services.contracts.applications import Applicant
 from services.contracts.licensing import IssueLicense
 from services.kit.bus import Bus
-from services.kit.metrics import KitMetrics
-from services.kit.settings import ServiceSettings
 from services.licensing.app import create_app
 from services.licensing.settings import LicensingSettings
-from tests.conftest import BusNamespace, eventually, serving
+from tests.conftest import BusNamespace, eventually, service_api
 
 
 @pytest.fixture
 async def api(database_url: str, bus_ns: BusNamespace) -> AsyncIterator[httpx.AsyncClient]:
-    settings = LicensingSettings(database_url=database_url, **bus_ns.settings())
-    async with serving(create_app(settings)) as client:
+    async with service_api(create_app, LicensingSettings, database_url, bus_ns) as client:
         yield client
 
 
-@pytest.fixture
-async def peer(bus_ns: BusNamespace) -> AsyncIterator[Bus]:
-    bus = Bus(ServiceSettings(**bus_ns.settings()), service="peer", metrics=KitMetrics("peer"))
-    await bus.start()
-    yield bus
-    await bus.stop()
 
 
 def issue(application_id: str) -> IssueLicense:
