@@ -24,6 +24,8 @@ import httpx
 import pytest
 import uvicorn
 
+pytest_plugins = ["tests.auth_fixtures"]
+
 RABBIT_URL = os.environ.get("PISHKHAN_TEST_RABBIT_URL", "amqp://guest:guest@127.0.0.1:5672/")
 POSTGRES_ADMIN_DSN = os.environ.get(
     "PISHKHAN_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"

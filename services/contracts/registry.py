@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.contracts.applications import ApplicationStatusChanged, ApplicationSubmitted
 from services.contracts.envelope import Message
+from services.contracts.identity import UserChanged
 from services.contracts.licensing import IssueLicense, LicenseIssued
 from services.contracts.notifications import NotificationRequested
 from services.contracts.tasks import (
@@ -25,5 +26,6 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         IssueLicense,
         LicenseIssued,
         NotificationRequested,
+        UserChanged,
     )
 }

@@ -17,6 +17,7 @@ APPLICATION_STATUS_CHANGED = "workflows.application.status_changed"
 APPLICATIONS_TASK_COMPLETED = "applications.task.completed"
 LICENSING_TASK_COMPLETED = "licensing.task.completed"
 LICENSE_ISSUED = "licensing.license.issued"
+IDENTITY_USER_CHANGED = "identity.user.changed"
 # commands
 APPLICATIONS_TASK_OPEN = "applications.task.open"
 LICENSING_TASK_OPEN = "licensing.task.open"
@@ -40,6 +41,9 @@ LICENSING_TASKS = Subscription("licensing.task-open", LICENSING_TASK_OPEN)
 LICENSING_ISSUE = Subscription("licensing.license-issue", LICENSE_ISSUE)
 # notifications
 NOTIFICATIONS_REQUESTS = Subscription("notifications.notification-request", NOTIFICATION_REQUEST)
+# staff rosters, kept by the services that assign work
+APPLICATIONS_STAFF = Subscription("applications.staff", IDENTITY_USER_CHANGED)
+LICENSING_STAFF = Subscription("licensing.staff", IDENTITY_USER_CHANGED)
 # the workflows' bus bridge
 WORKFLOWS_SUBMITTED = Subscription("workflows.application-submitted", APPLICATION_SUBMITTED)
 WORKFLOWS_TASK_COMPLETED = Subscription("workflows.task-completed", "*.task.completed")
@@ -56,4 +60,6 @@ TOPOLOGY: tuple[Subscription, ...] = (
     WORKFLOWS_SUBMITTED,
     WORKFLOWS_TASK_COMPLETED,
     WORKFLOWS_LICENSE_ISSUED,
+    APPLICATIONS_STAFF,
+    LICENSING_STAFF,
 )

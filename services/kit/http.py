@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
 
+from services.kit.auth import TokenVerifier
 from services.kit.bus import Bus
 from services.kit.db import Database
 from services.kit.errors import FieldError, field_error_handler, validation_error_handler
@@ -25,8 +26,9 @@ class Runtime:
     """What a running service holds: built in create_app, started in the lifespan."""
 
     def __init__(self, *, name: str, db: Database, bus: Bus, metrics: KitMetrics,
-                 relay: OutboxRelay) -> None:
+                 relay: OutboxRelay, auth: TokenVerifier) -> None:
         self.name = name
+        self.auth = auth
         self.db = db
         self.bus = bus
         self.metrics = metrics
@@ -120,4 +122,7 @@ def build_runtime(name: str, settings: Any, tables: Sequence[Any]) -> Runtime:
     bus = Bus(settings, service=name, metrics=metrics)
     relay = OutboxRelay(db, bus, metrics, poll_seconds=settings.outbox_poll_seconds,
                         batch=settings.outbox_batch)
-    return Runtime(name=name, db=db, bus=bus, metrics=metrics, relay=relay)
+    auth = TokenVerifier(jwks_url=settings.jwks_url, issuer=settings.jwt_issuer,
+                         audience=settings.jwt_audience,
+                         leeway_seconds=settings.jwt_leeway_seconds)
+    return Runtime(name=name, db=db, bus=bus, metrics=metrics, relay=relay, auth=auth)

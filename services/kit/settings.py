@@ -32,6 +32,12 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_batch: int = Field(default=100, ge=1)
 
+    # who signs tokens: the embedded identity service by default, any OIDC provider in production
+    jwks_url: str = "http://127.0.0.1:8100/.well-known/jwks.json"
+    jwt_issuer: str = "http://127.0.0.1:8100"
+    jwt_audience: str = "pishkhan"
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
