@@ -10,11 +10,30 @@ from services.contracts import routing
 from services.contracts.envelope import Message
 from services.contracts.types import Language, Mobile
 
+# Each template and the data it reads (besides application_id, always present for cases):
+#   application_received   applicant_name, submitted_at
+#   application_step       status, occurred_at
+#   correction_requested   documents: [{type, reason}], reason, deadline
+#   inspection_scheduled   due_at, inspector (optional)
+#   decision_made          decision (approve | reject), reason (optional)
+#   license_issued         license_number, valid_until
+#   application_rejected   step, reason
+#   application_withdrawn  withdrawn_at
+#   application_abandoned  deadline
+#   task_reminder          task_kind, task_id, due_at                    (to the assignee)
+#   task_escalated         task_kind, task_id, due_at, level, assignee   (to a supervisor)
 NotificationTemplate = Literal[
     "application_received",
     "application_step",
+    "correction_requested",
+    "inspection_scheduled",
+    "decision_made",
     "license_issued",
     "application_rejected",
+    "application_withdrawn",
+    "application_abandoned",
+    "task_reminder",
+    "task_escalated",
 ]
 
 
