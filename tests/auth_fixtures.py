@@ -23,7 +23,7 @@ def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-class TestIssuer:
+class TokenIssuer:
     def __init__(self) -> None:
         self.key = new_key()
         self.kid = uuid.uuid4().hex[:8]
@@ -80,7 +80,7 @@ class TestIssuer:
 
 
 @pytest.fixture(scope="session")
-def issuer() -> Iterator[TestIssuer]:
-    issuer = TestIssuer()
+def issuer() -> Iterator[TokenIssuer]:
+    issuer = TokenIssuer()
     yield issuer
     issuer.close()

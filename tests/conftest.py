@@ -143,7 +143,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 # -- HTTP services in this process ----------------------------------------------------
 
 @asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(app: Any, headers: dict[str, str] | None = None
+                  ) -> AsyncIterator[httpx.AsyncClient]:
     """Serve an ASGI app on a real port with its lifespan; yield a client for it."""
     port = free_port()
     server = uvicorn.Server(
@@ -159,7 +160,8 @@ async def serving(app: Any) -> AsyncIterator[httpx.AsyncClient]:
             raise TimeoutError("server did not start")
         await asyncio.sleep(0.02)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10,
+                                     headers=headers) as client:
             yield client
     finally:
         server.should_exit = True
@@ -173,6 +175,18 @@ async def service_api(create_app: Any, settings_type: Any, database_url: str,
     settings = settings_type(database_url=database_url, **bus_ns.settings())
     async with serving(create_app(settings)) as client:
         yield client
+
+
+async def announce_staff(peer: Any, *people: tuple[str, str, str | None]) -> None:
+    """Publish (username, role, county) people as the identity service would."""
+    from services.contracts.identity import UserChanged
+
+    for username, role, county in people:
+        await peer.publish(
+            UserChanged(user_id=username, username=username, name=username, roles=[role],
+                        county=county, mobile="09120000000", version=1),
+            correlation_id=f"user-{username}",
+        )
 
 
 async def eventually(check: Any, *, timeout: float = 20.0, interval: float = 0.1) -> Any:

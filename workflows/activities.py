@@ -9,7 +9,15 @@ from temporalio import activity
 from services.contracts.applications import ApplicationStatusChanged
 from services.contracts.licensing import IssueLicense
 from services.contracts.notifications import NotificationRequested
-from services.contracts.tasks import OPEN_TASK_BY_SERVICE, TASK_OWNER, OpenTask
+from services.contracts.tasks import (
+    CANCEL_BY_SERVICE,
+    DEADLINE_BY_SERVICE,
+    OPEN_TASK_BY_SERVICE,
+    TASK_OWNER,
+    CancelTask,
+    OpenTask,
+    TaskDeadline,
+)
 from services.kit.bus import Bus
 
 
@@ -22,6 +30,19 @@ class BusActivities:
         command = OPEN_TASK_BY_SERVICE[TASK_OWNER[task.kind]](**task.model_dump())
         await self.bus.publish(command, correlation_id=task.case_id,
                                message_id=f"{task.case_id}:open:{task.task_key}")
+
+    @activity.defn
+    async def task_deadline(self, deadline: TaskDeadline) -> None:
+        command = DEADLINE_BY_SERVICE[TASK_OWNER[deadline.kind]](**deadline.model_dump())
+        await self.bus.publish(
+            command, correlation_id=deadline.case_id,
+            message_id=f"{deadline.case_id}:{deadline.stage}:{deadline.task_key}:{deadline.level}")
+
+    @activity.defn
+    async def cancel_task(self, cancel: CancelTask) -> None:
+        command = CANCEL_BY_SERVICE[TASK_OWNER[cancel.kind]](**cancel.model_dump())
+        await self.bus.publish(command, correlation_id=cancel.case_id,
+                               message_id=f"{cancel.case_id}:cancel:{cancel.task_key}")
 
     @activity.defn
     async def publish_status(self, event: ApplicationStatusChanged) -> None:
@@ -40,4 +61,5 @@ class BusActivities:
                                message_id=f"{command.case_id}:issue")
 
     def all(self) -> list:
-        return [self.open_task, self.publish_status, self.request_notification, self.issue_license]
+        return [self.open_task, self.task_deadline, self.cancel_task, self.publish_status,
+                self.request_notification, self.issue_license]

@@ -87,7 +87,8 @@ class WorkflowsProcess:
         if self._client is None:
             self._client = await connect(self.settings, runtime=self._runtime)
         await ensure_search_attributes(self.client, self.settings.temporal_namespace)
-        Bridge(self.bus, self.client, self.settings.task_queue).register()
+        Bridge(self.bus, self.client, self.settings.task_queue,
+               self.settings.case_policies()).register()
         activities = BusActivities(self.bus)
         self.worker = Worker(
             self.client,

@@ -7,7 +7,8 @@ Run it from the repository root with the virtualenv's python::
 It makes sure RabbitMQ answers (starting or installing it when it can), starts the
 Temporal dev server (or reuses one that already listens), starts every service and
 the Temporal worker as child processes with their logs in ``var/log/``, waits until
-each answers ``GET /readyz``, seeds demo data when ``deploy/local/seed.py`` exists,
+each answers ``GET /readyz``, seeds the identity service's demo users
+(``python -m services.identity.seed``) and demo data when ``deploy/local/seed.py`` exists,
 prints where everything is, and then supervises: Ctrl-C or SIGTERM stops it all in
 reverse order, and a child that dies stops it all with exit status 1.
 
@@ -17,7 +18,7 @@ Environment knobs (all optional):
   are the ones checked unless ``PISHKHAN_RABBIT_HOST``/``PISHKHAN_RABBIT_PORT`` are set.
 * ``PISHKHAN_RABBIT_HOST``, ``PISHKHAN_RABBIT_PORT``: default 127.0.0.1 and 5672.
 * ``PISHKHAN_TEMPORAL_PORT``, ``PISHKHAN_TEMPORAL_UI_PORT``: default 7233 and 8233.
-* ``APPLICATIONS_PORT``, ``LICENSING_PORT``, ``COMPLAINTS_PORT``,
+* ``IDENTITY_PORT``, ``APPLICATIONS_PORT``, ``LICENSING_PORT``, ``COMPLAINTS_PORT``,
   ``NOTIFICATIONS_PORT``, ``WORKFLOWS_PORT``: the HTTP port of each process.
 * ``WORKFLOWS_SDK_METRICS_ADDRESS``: where the worker serves Temporal SDK metrics,
   default 127.0.0.1:8110.
@@ -344,6 +345,8 @@ class ServiceSpec:
 
 
 SERVICES = (
+    # first: the others verify tokens against its JWKS
+    ServiceSpec("identity", "services.identity", "IDENTITY", 8100),
     ServiceSpec("applications", "services.applications", "APPLICATIONS", 8101),
     ServiceSpec("licensing", "services.licensing", "LICENSING", 8102),
     ServiceSpec("complaints", "services.complaints", "COMPLAINTS", 8103),
@@ -365,6 +368,11 @@ def service_child(spec: ServiceSpec, rabbit: Rabbit, temporal: TemporalPorts) ->
         f"{spec.env_prefix}_PORT": str(port),
         f"{spec.env_prefix}_RABBIT_URL": rabbit.url,
     }
+    jwks_url = f"{spec.env_prefix}_JWKS_URL"
+    if spec.env_prefix != "IDENTITY" and jwks_url not in os.environ:
+        # follows IDENTITY_PORT, so that every service checks tokens with the identity service
+        identity_port = env_int("IDENTITY_PORT", 8100)
+        env[jwks_url] = f"http://{LOCALHOST}:{identity_port}/.well-known/jwks.json"
     if spec.env_prefix == "WORKFLOWS":
         env["WORKFLOWS_TEMPORAL_ADDRESS"] = temporal.address
         env["WORKFLOWS_SDK_METRICS_ADDRESS"] = sdk_metrics_address()
@@ -431,6 +439,41 @@ def seed_demo_data(children: list[Child]) -> None:
               "the services keep running", flush=True)
 
 
+DEMO_PASSWORD_DEFAULT = "pishkhan-demo"
+
+
+def seed_identity(children: list[Child]) -> None:
+    """Create the demo users (idempotent: existing ones are left as they are)."""
+    identity = next((child for child in children if child.name == "identity"), None)
+    if identity is None:
+        return
+    print("creating the demo users (python -m services.identity.seed) ...", flush=True)
+    env = {**os.environ, **identity.env}
+    result = subprocess.run([sys.executable, "-m", "services.identity.seed"], cwd=ROOT, env=env,
+                            check=False)
+    if result.returncode != 0:
+        print(f"warning: the identity seed exited with status {result.returncode}; "
+              "the services keep running", flush=True)
+
+
+def demo_users_hint(children: list[Child]) -> list[str]:
+    identity = next((child for child in children if child.name == "identity"), None)
+    if identity is None:
+        return []
+    password = ("the value of IDENTITY_DEMO_PASSWORD" if os.environ.get("IDENTITY_DEMO_PASSWORD")
+                else DEMO_PASSWORD_DEFAULT)
+    token = f"curl -s -X POST {identity.base_url}/token -d username=clerk.rasht -d password=..."
+    return [
+        f"Demo users (local use only), all with the password {password}:",
+        "  clerk.<county>, inspector.<county>, officer.<county>, supervisor.<county>",
+        "    (county: rasht, lahijan, anzali, fuman, ... every county of Gilan)",
+        "  inspector2.rasht, operator195, complaints.officer, ops, admin",
+        "  applicants 0499370899 and 0013542419",
+        f"  a token: {token}",
+        "",
+    ]
+
+
 def print_summary(children: list[Child], rabbit: Rabbit, temporal: TemporalPorts,
                   temporal_server: Child | None) -> None:
     lines = ["", "Pishkhan is running:", ""]
@@ -456,6 +499,7 @@ def print_summary(children: list[Child], rabbit: Rabbit, temporal: TemporalPorts
         f"  RabbitMQ       {rabbit.display_url}",
         f"  logs           {LOGS}/",
         "",
+        *demo_users_hint(children),
         "Press Ctrl-C to stop everything.",
         "",
     ]
@@ -508,6 +552,7 @@ def run_stack(rabbit: Rabbit, temporal: TemporalPorts, services: list[Child],
         child.start()
     if wait_until_ready(services, children) is not None:
         return 1
+    seed_identity(services)
     seed_demo_data(services)
     print_summary(services, rabbit, temporal, server)
     watch(children)

@@ -6,17 +6,9 @@ from services.applications import service
 from services.contracts import routing
 from services.contracts.applications import ApplicationStatusChanged
 from services.contracts.envelope import Envelope
-from services.contracts.tasks import OpenTask
-from services.kit import tasks
 from services.kit.bus import Reject
 from services.kit.http import Runtime
 from services.kit.uow import UnitOfWork, idempotent
-
-
-async def on_open_task(uow: UnitOfWork, _envelope: Envelope, command: OpenTask) -> None:
-    if command.kind != "document_review":
-        raise Reject("wrong_service", f"applications does not own {command.kind} tasks")
-    await tasks.open_task(uow.session, command)
 
 
 async def on_status_changed(uow: UnitOfWork, _envelope: Envelope,
@@ -29,8 +21,6 @@ async def on_status_changed(uow: UnitOfWork, _envelope: Envelope,
 
 def register(runtime: Runtime) -> None:
     bus = runtime.bus
-    for subscription, handler in (
-        (routing.APPLICATIONS_TASKS, on_open_task),
-        (routing.APPLICATIONS_STATUS, on_status_changed),
-    ):
-        bus.subscribe(subscription, idempotent(bus.queue_name(subscription), runtime.uow, handler))
+    subscription = routing.APPLICATIONS_STATUS
+    bus.subscribe(subscription,
+                  idempotent(bus.queue_name(subscription), runtime.uow, on_status_changed))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr
-from sqlalchemy import UniqueConstraint
+from pydantic import BaseModel, ConfigDict, EmailStr, Field as PydanticField
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from services.contracts.counties import CountyCode
@@ -33,6 +34,13 @@ class Application(SQLModel, table=True):
     license_number: str | None = Field(default=None, max_length=50)
     decision_reason: str | None = Field(default=None, max_length=2000)
     awaiting: str | None = Field(default=None, max_length=50)
+    awaiting_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the documents the last correction request asked for, and when it asked
+    correction_documents: list[str] = Field(default_factory=list,
+                                            sa_column=Column(JSON, nullable=False))
+    correction_requested_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    correction_submitted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawal_requested_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -48,11 +56,31 @@ class TimelineEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     application_id: str = Field(foreign_key="application.id", index=True, max_length=32)
     seq: int
+    kind: str = Field(default="status", max_length=20)
     status: str = Field(max_length=30)
     step: str = Field(max_length=50)
     actor: str = Field(max_length=200)
     note: str | None = Field(default=None, max_length=2000)
+    due_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     occurred_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class Document(SQLModel, table=True):
+    """An uploaded document. The file lives in the file store under its content hash;
+    a newer upload of the same type supersedes the older one, which is kept."""
+
+    __tablename__ = "document"
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True, max_length=32)
+    application_id: str = Field(foreign_key="application.id", index=True, max_length=32)
+    document_type: str = Field(max_length=50)
+    sha256: str = Field(max_length=64)
+    size: int
+    content_type: str = Field(max_length=50)
+    original_name: str = Field(max_length=120)
+    current: bool = True
+    uploaded_by: str = Field(max_length=100)
+    uploaded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class ApplicationCreate(BaseModel):
@@ -70,13 +98,33 @@ class ApplicationCreate(BaseModel):
     address: Address
 
 
+class Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = PydanticField(default=None, max_length=1000)
+
+
 class TimelineEntryPublic(BaseModel):
     seq: int
+    kind: str
     status: str
     step: str
     actor: str
     note: str | None
+    due_at: dt.datetime | None
     occurred_at: dt.datetime
+
+
+class DocumentPublic(BaseModel):
+    id: str
+    document_type: str
+    size: int
+    content_type: str
+    original_name: str
+    current: bool
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
 
 
 class ApplicationPublic(BaseModel):
@@ -85,6 +133,7 @@ class ApplicationPublic(BaseModel):
     kind: str
     status: str
     awaiting: str | None
+    awaiting_until: dt.datetime | None
     national_code: str
     applicant_name: str
     mobile: str
@@ -95,6 +144,20 @@ class ApplicationPublic(BaseModel):
     address: str
     license_number: str | None
     decision_reason: str | None
+    correction_documents: list[str]
     created_at: dt.datetime
     updated_at: dt.datetime
+    required_documents: list[str]
+    documents: list[DocumentPublic]
     timeline: list[TimelineEntryPublic]
+
+    @classmethod
+    def build(cls, application: Application, *, documents: list[Any], timeline: list[Any],
+              required: list[str]) -> ApplicationPublic:
+        return cls(
+            **application.model_dump(), case_id=application.case_id,
+            required_documents=required,
+            documents=[DocumentPublic.model_validate(d, from_attributes=True) for d in documents],
+            timeline=[TimelineEntryPublic.model_validate(e, from_attributes=True)
+                      for e in timeline],
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.applications.models import Application, TimelineEntry
+from services.applications.models import Application, Document, TimelineEntry
 
 
 async def get(session: AsyncSession, application_id: str) -> Application | None:
@@ -30,13 +30,29 @@ async def has_timeline_entry(session: AsyncSession, application_id: str, seq: in
     return row.first() is not None
 
 
-async def by_applicant(session: AsyncSession, national_code: str, *, limit: int, offset: int
-                       ) -> list[Application]:
+async def documents(session: AsyncSession, application_id: str, *, current_only: bool = False
+                    ) -> list[Document]:
+    query = select(Document).where(Document.application_id == application_id)
+    if current_only:
+        query = query.where(col(Document.current).is_(True))
+    rows = await session.exec(query.order_by(col(Document.uploaded_at), col(Document.id)))
+    return list(rows.all())
+
+
+async def document(session: AsyncSession, application_id: str, document_id: str
+                   ) -> Document | None:
+    doc = await session.get(Document, document_id)
+    return doc if doc is not None and doc.application_id == application_id else None
+
+
+async def visible(session: AsyncSession, *, national_code: str | None, county: str | None,
+                  limit: int, offset: int) -> list[Application]:
+    query = select(Application)
+    if national_code is not None:
+        query = query.where(Application.national_code == national_code)
+    if county is not None:
+        query = query.where(Application.county == county)
     rows = await session.exec(
-        select(Application)
-        .where(Application.national_code == national_code)
-        .order_by(col(Application.created_at).desc())
-        .offset(offset)
-        .limit(limit)
+        query.order_by(col(Application.created_at).desc()).offset(offset).limit(limit)
     )
     return list(rows.all())

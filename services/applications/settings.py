@@ -1,5 +1,6 @@
 """Settings of the applications service (env prefix APPLICATIONS_)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
@@ -10,3 +11,5 @@ class ApplicationsSettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/applications.db"
     port: int = 8101
+    documents_dir: str = "var/documents/applications"
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

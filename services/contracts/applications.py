@@ -16,12 +16,35 @@ ApplicationKind = Literal["new_license"]
 ApplicationStatus = Literal[
     "submitted",
     "document_review",
+    "correction_requested",
     "inspection",
     "decision",
     "issuing",
     "issued",
     "rejected",
+    "withdrawn",
+    "abandoned",
 ]
+# after these nothing more happens to a case
+FINAL_STATUSES = frozenset({"issued", "rejected", "withdrawn", "abandoned"})
+# an applicant may withdraw until the license is being issued
+WITHDRAWABLE_STATUSES = frozenset(
+    {"submitted", "document_review", "correction_requested", "inspection", "decision"}
+)
+
+# What an applicant for a new office license uploads, each once (a correction replaces it).
+REQUIRED_DOCUMENTS: tuple[str, ...] = (
+    "national_id_card",
+    "education_certificate",
+    "premises_document",
+    "clearance_certificate",
+)
+DocumentType = Literal[
+    "national_id_card", "education_certificate", "premises_document", "clearance_certificate",
+]
+
+# What a timeline entry records: a change of status, or something that happened meanwhile.
+TimelineKind = Literal["status", "reminder", "escalation"]
 
 
 class Applicant(BaseModel):
@@ -61,4 +84,29 @@ class ApplicationStatusChanged(Message):
     note: str | None = None
     awaiting: str | None = None
     license_number: str | None = None
+    kind: TimelineKind = "status"
+    # on a correction request: the documents to upload again
+    documents: list[str] | None = None
+    # until when the awaited party has (a correction's deadline, a task's due time)
+    due_at: datetime | None = None
     occurred_at: datetime
+
+
+class ApplicationCorrected(Message):
+    """The applicant answered a correction request with replacement documents."""
+
+    ROUTING_KEY: ClassVar = routing.APPLICATION_CORRECTED
+
+    application_id: str
+    case_id: str
+    documents: list[str]
+    corrected_at: datetime
+
+
+class ApplicationWithdrawn(Message):
+    ROUTING_KEY: ClassVar = routing.APPLICATION_WITHDRAWN
+
+    application_id: str
+    case_id: str
+    reason: str | None = None
+    withdrawn_at: datetime

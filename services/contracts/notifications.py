@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -22,6 +23,16 @@ from services.contracts.types import Language, Mobile
 #   application_abandoned  deadline
 #   task_reminder          task_kind, task_id, due_at                    (to the assignee)
 #   task_escalated         task_kind, task_id, due_at, level, assignee   (to a supervisor)
+# Not yet asked for by any workflow (license lifecycle, complaints, supervision):
+#   expiry_reminder        license_number, valid_until                   (to the license holder)
+#   complaint_received     complaint_id, tracking_code, received_at, audience (complainant |
+#                          office; default complainant), office_name (for the office)
+#   complaint_resolved     complaint_id, tracking_code, resolved_at, resolution
+#   sanction_imposed       license_number, sanction (warning | suspension | revocation),
+#                          reason, effective_from, until (optional: end of a suspension)
+# Links in messages point at /applications/<application_id>, /tasks/<task_id> (task_*),
+# /complaints/<complaint_id> (complaint_*) or /licenses/<license_number> (expiry_reminder,
+# sanction_imposed), so those fields are required by their templates.
 NotificationTemplate = Literal[
     "application_received",
     "application_step",
@@ -34,6 +45,10 @@ NotificationTemplate = Literal[
     "application_abandoned",
     "task_reminder",
     "task_escalated",
+    "expiry_reminder",
+    "complaint_received",
+    "complaint_resolved",
+    "sanction_imposed",
 ]
 
 
@@ -58,3 +73,30 @@ class NotificationRequested(Message):
     recipient: Recipient
     case_id: str
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+# The routing key of DeliveryCompleted, until routing.py spells it.
+NOTIFICATION_DELIVERY_COMPLETED = "notifications.delivery.completed"
+
+DeliveryChannel = Literal["sms", "email", "in_app"]
+DeliveryOutcome = Literal["sent", "failed", "skipped"]
+
+
+class DeliveryCompleted(Message):
+    """A delivery reached its final outcome: sent, failed for good (``reason`` says why)
+    or skipped (the recipient opted out of the channel). Published once per outcome; a
+    failed delivery put back by an operator may complete again."""
+
+    ROUTING_KEY: ClassVar = NOTIFICATION_DELIVERY_COMPLETED
+
+    delivery_id: str
+    notification_key: str
+    recipient_id: str
+    case_id: str
+    template: str
+    channel: DeliveryChannel
+    status: DeliveryOutcome
+    attempts: int = 0
+    reason: str | None = None
+    provider_message_id: str | None = None
+    completed_at: datetime

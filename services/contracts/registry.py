@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from services.contracts.applications import ApplicationStatusChanged, ApplicationSubmitted
+from services.contracts.applications import (
+    ApplicationCorrected,
+    ApplicationStatusChanged,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+)
 from services.contracts.envelope import Message
 from services.contracts.identity import UserChanged
 from services.contracts.licensing import IssueLicense, LicenseIssued
 from services.contracts.notifications import NotificationRequested
 from services.contracts.tasks import (
     ApplicationsTaskCompleted,
+    ApplicationsTaskDeadline,
+    CancelApplicationsTask,
+    CancelLicensingTask,
     LicensingTaskCompleted,
+    LicensingTaskDeadline,
     OpenApplicationsTask,
     OpenLicensingTask,
 )
@@ -19,7 +28,13 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
     for model in (
         ApplicationSubmitted,
         ApplicationStatusChanged,
+        ApplicationCorrected,
+        ApplicationWithdrawn,
         OpenApplicationsTask,
+        ApplicationsTaskDeadline,
+        CancelApplicationsTask,
+        LicensingTaskDeadline,
+        CancelLicensingTask,
         OpenLicensingTask,
         ApplicationsTaskCompleted,
         LicensingTaskCompleted,

@@ -14,30 +14,46 @@ EXCHANGE = "pishkhan"
 # events
 APPLICATION_SUBMITTED = "applications.application.submitted"
 APPLICATION_STATUS_CHANGED = "workflows.application.status_changed"
+APPLICATION_CORRECTED = "applications.application.corrected"
+APPLICATION_WITHDRAWN = "applications.application.withdrawn"
 APPLICATIONS_TASK_COMPLETED = "applications.task.completed"
 LICENSING_TASK_COMPLETED = "licensing.task.completed"
 LICENSE_ISSUED = "licensing.license.issued"
 IDENTITY_USER_CHANGED = "identity.user.changed"
 # commands
 APPLICATIONS_TASK_OPEN = "applications.task.open"
+APPLICATIONS_TASK_DEADLINE = "applications.task.escalate"
+APPLICATIONS_TASK_CANCEL = "applications.task.cancel"
 LICENSING_TASK_OPEN = "licensing.task.open"
+LICENSING_TASK_DEADLINE = "licensing.task.escalate"
+LICENSING_TASK_CANCEL = "licensing.task.cancel"
 LICENSE_ISSUE = "licensing.license.issue"
 NOTIFICATION_REQUEST = "notifications.notification.request"
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """One consumer's queue and the binding that fills it."""
+    """One consumer's queue and the routing keys (patterns) bound to it."""
 
     queue: str
     binding: str
+    more_bindings: tuple[str, ...] = ()
+
+    @property
+    def bindings(self) -> tuple[str, ...]:
+        return (self.binding, *self.more_bindings)
 
 
 # applications
-APPLICATIONS_TASKS = Subscription("applications.task-open", APPLICATIONS_TASK_OPEN)
+APPLICATIONS_TASKS = Subscription(
+    "applications.task-open", APPLICATIONS_TASK_OPEN,
+    (APPLICATIONS_TASK_DEADLINE, APPLICATIONS_TASK_CANCEL),
+)
 APPLICATIONS_STATUS = Subscription("applications.status-changed", APPLICATION_STATUS_CHANGED)
 # licensing
-LICENSING_TASKS = Subscription("licensing.task-open", LICENSING_TASK_OPEN)
+LICENSING_TASKS = Subscription(
+    "licensing.task-open", LICENSING_TASK_OPEN, (LICENSING_TASK_DEADLINE, LICENSING_TASK_CANCEL),
+)
 LICENSING_ISSUE = Subscription("licensing.license-issue", LICENSE_ISSUE)
 # notifications
 NOTIFICATIONS_REQUESTS = Subscription("notifications.notification-request", NOTIFICATION_REQUEST)
@@ -48,6 +64,9 @@ LICENSING_STAFF = Subscription("licensing.staff", IDENTITY_USER_CHANGED)
 WORKFLOWS_SUBMITTED = Subscription("workflows.application-submitted", APPLICATION_SUBMITTED)
 WORKFLOWS_TASK_COMPLETED = Subscription("workflows.task-completed", "*.task.completed")
 WORKFLOWS_LICENSE_ISSUED = Subscription("workflows.license-issued", LICENSE_ISSUED)
+WORKFLOWS_APPLICANT_ACTIONS = Subscription(
+    "workflows.applicant-actions", APPLICATION_CORRECTED, (APPLICATION_WITHDRAWN,),
+)
 
 # Every process declares the whole topology at start-up, so a message published before
 # its consumer first ran still finds a queue.
@@ -60,6 +79,7 @@ TOPOLOGY: tuple[Subscription, ...] = (
     WORKFLOWS_SUBMITTED,
     WORKFLOWS_TASK_COMPLETED,
     WORKFLOWS_LICENSE_ISSUED,
+    WORKFLOWS_APPLICANT_ACTIONS,
     APPLICATIONS_STAFF,
     LICENSING_STAFF,
 )

@@ -111,7 +111,8 @@ class Bus:
         dlx = await self.broker.declare_exchange(self.dead_letter_exchange)
         for subscription in routing.TOPOLOGY:
             queue = await self.broker.declare_queue(self.queue(subscription))
-            await queue.bind(exchange, routing_key=subscription.binding)
+            for binding in subscription.bindings:
+                await queue.bind(exchange, routing_key=binding)
             dlq_spec = self.dead_letter_queue(subscription)
             dlq = await self.broker.declare_queue(dlq_spec)
             await dlq.bind(dlx, routing_key=dlq_spec.name)

@@ -23,6 +23,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "county_unknown": ("Unknown county.", "شهرستان ناشناخته است."),
     "reason_required": ("A reason is required for this outcome.", "برای این نتیجه ذکر دلیل الزامی است."),
     "outcome_invalid": ("This outcome is not allowed for this task.", "این نتیجه برای این کار مجاز نیست."),
+    "assignee_not_eligible": (
+        "This person cannot take this task (role, county or account).",
+        "این شخص نمی‌تواند این کار را بر عهده بگیرد (نقش، شهرستان یا حساب).",
+    ),
+    "checklist_incomplete": (
+        "Every checklist item needs a pass or fail.",
+        "برای همه موارد چک‌لیست باید قبول یا رد ثبت شود.",
+    ),
+    "correction_needs_rejected_documents": (
+        "Say which documents must be corrected, and why.",
+        "مشخص کنید کدام مدارک و به چه دلیل باید اصلاح شوند.",
+    ),
+    "accept_with_rejected_documents": (
+        "A review that rejects a document cannot accept the application.",
+        "بررسی‌ای که مدرکی را رد کرده نمی‌تواند درخواست را تأیید کند.",
+    ),
+    "document_type_unknown": ("Unknown document type.", "نوع مدرک ناشناخته است."),
+    "file_too_large": ("The file is too large.", "حجم فایل بیش از حد مجاز است."),
+    "file_type_not_allowed": (
+        "Only PDF, JPEG and PNG files are accepted (checked by their content).",
+        "فقط فایل‌های PDF، JPEG و PNG پذیرفته می‌شوند (بر اساس محتوای فایل).",
+    ),
+    "file_empty": ("The file is empty.", "فایل خالی است."),
+    "national_code_not_yours": (
+        "You can only apply with your own national code.",
+        "فقط با کد ملی خودتان می‌توانید درخواست ثبت کنید.",
+    ),
+    "correction_documents_missing": (
+        "Upload a new copy of every document the correction request names first.",
+        "ابتدا نسخه جدید همه مدارکی را که در درخواست اصلاح آمده بارگذاری کنید.",
+    ),
     "string_too_short": ("Too short.", "بیش از حد کوتاه است."),
     "string_too_long": ("Too long.", "بیش از حد طولانی است."),
     "literal_error": ("Not one of the allowed values.", "جزو مقادیر مجاز نیست."),

@@ -34,6 +34,8 @@ class Runtime:
         self.metrics = metrics
         self.relay = relay
         self.extra_checks: dict[str, Callable[[], Awaitable[bool]]] = {}
+        # run before every scrape, to set gauges that are read from the database
+        self.scrape_hooks: list[Callable[[], Awaitable[None]]] = [relay.refresh_gauges]
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.relay)
@@ -101,7 +103,8 @@ def create_service_app(runtime: Runtime, *, title: str, routers: Sequence[APIRou
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
-        await runtime.relay.refresh_gauges()
+        for hook in runtime.scrape_hooks:
+            await hook()
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:

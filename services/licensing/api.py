@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from services.kit.auth import Principal, require_roles
 from services.licensing import repository
-from services.licensing.models import License, LicensePublic, Office
+from services.licensing.models import Finding, FindingPublic, License, LicensePublic, Office
 
 router = APIRouter(prefix="/licenses", tags=["licenses"])
 
@@ -40,3 +43,20 @@ async def get_license(request: Request, number: str) -> LicensePublic:
     if row is None:
         raise HTTPException(404, "license not found")
     return _public(*row)
+
+
+findings_router = APIRouter(prefix="/findings", tags=["findings"])
+
+
+@findings_router.get("", response_model=list[FindingPublic])
+async def list_findings(
+    request: Request,
+    who: Annotated[Principal, Depends(require_roles("supervisor", "licensing_officer", "admin"))],
+    kind: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> list[Finding]:
+    county = None if who.has("admin") else who.county
+    async with request.app.state.runtime.uow() as uow:
+        return await repository.findings(uow.session, county=county, kind=kind, limit=limit,
+                                         offset=offset)

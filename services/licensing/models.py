@@ -49,3 +49,35 @@ class LicensePublic(BaseModel):
     address: str
     issued_at: dt.datetime
     valid_until: dt.date
+
+
+class Finding(SQLModel, table=True):
+    """Something an inspection found wrong with an office, kept for supervision: above
+    all, that the person running the office is not the license holder."""
+
+    __tablename__ = "finding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=50)
+    office_id: str | None = Field(default=None, index=True, max_length=32)
+    application_id: str | None = Field(default=None, index=True, max_length=32)
+    case_id: str = Field(index=True, max_length=200)
+    task_id: str = Field(max_length=32)
+    county: str = Field(index=True, max_length=50)
+    note: str | None = Field(default=None, max_length=1000)
+    found_by: str = Field(max_length=100)
+    found_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    open: bool = True
+
+
+class FindingPublic(BaseModel):
+    id: int
+    kind: str
+    office_id: str | None
+    application_id: str | None
+    case_id: str
+    county: str
+    note: str | None
+    found_by: str
+    found_at: dt.datetime
+    open: bool

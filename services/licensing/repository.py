@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.licensing.models import License, Office
+from services.licensing.models import Finding, License, Office
 
 
 async def license_for_application(session: AsyncSession, application_id: str) -> License | None:
@@ -31,3 +31,14 @@ async def licenses(session: AsyncSession, *, application_id: str | None, county:
         query = query.where(Office.county == county)
     query = query.order_by(col(License.id)).offset(offset).limit(limit)
     return [(lic, off) for lic, off in (await session.exec(query)).all()]
+
+
+async def findings(session: AsyncSession, *, county: str | None, kind: str | None, limit: int,
+                   offset: int) -> list[Finding]:
+    query = select(Finding)
+    if county is not None:
+        query = query.where(Finding.county == county)
+    if kind:
+        query = query.where(Finding.kind == kind)
+    rows = await session.exec(query.order_by(col(Finding.id)).offset(offset).limit(limit))
+    return list(rows.all())

@@ -9,7 +9,10 @@ from services.contracts.licensing import IssueLicense, LicenseIssued
 from services.kit.db import utcnow
 from services.kit.uow import UnitOfWork
 from services.licensing import repository
-from services.licensing.models import License, Office
+from services.licensing.models import Finding, License, Office
+from services.contracts.tasks import InspectionOutcome
+from services.kit.auth import Principal
+from services.kit.tasks import Task
 
 _COUNTY_NUMBER = {c.code: i + 1 for i, c in enumerate(GILAN_COUNTIES)}
 
@@ -66,3 +69,25 @@ def _add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
+
+
+async def record_findings(uow: UnitOfWork, task: Task, outcome: object, who: Principal) -> None:
+    """After a site inspection: a failed "operator is the holder" item is a finding on the
+    office, the sign of a license traded through a power of attorney."""
+    if not isinstance(outcome, InspectionOutcome):
+        return
+    item = outcome.checklist.get("operator_is_holder")
+    if item is None or item.passed:
+        return
+    uow.session.add(
+        Finding(
+            kind="operator_not_holder",
+            office_id=task.data.get("office_id"),
+            application_id=task.application_id,
+            case_id=task.case_id,
+            task_id=task.id,
+            county=task.county,
+            note=item.note,
+            found_by=who.actor,
+        )
+    )

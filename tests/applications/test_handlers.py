@@ -14,12 +14,19 @@ from services.applications.settings import ApplicationsSettings
 from services.contracts.applications import ApplicationStatusChanged
 from services.contracts.envelope import Envelope
 from services.kit.bus import Bus
-from tests.conftest import BusNamespace, eventually, service_api
+from tests.auth_fixtures import TokenIssuer
+from tests.conftest import BusNamespace, eventually, serving
+
+
+ME = "0013542419"
 
 
 @pytest.fixture
-async def api(database_url: str, bus_ns: BusNamespace) -> AsyncIterator[httpx.AsyncClient]:
-    async with service_api(create_app, ApplicationsSettings, database_url, bus_ns) as client:
+async def api(database_url: str, bus_ns: BusNamespace, issuer: TokenIssuer
+              ) -> AsyncIterator[httpx.AsyncClient]:
+    settings = ApplicationsSettings(database_url=database_url, **bus_ns.settings(),
+                                    **issuer.settings())
+    async with serving(create_app(settings), headers=issuer.applicant(ME)) as client:
         yield client
 
 
@@ -35,7 +42,7 @@ def status(application_id: str, seq: int, status: str, minutes: int) -> Applicat
 
 async def submit(api: httpx.AsyncClient) -> str:
     reply = await api.post("/applications", json={
-        "national_code": "0013542419", "name": "Reza Karimi", "mobile": "09111111111",
+        "national_code": ME, "name": "Reza Karimi", "mobile": "09111111111",
         "county": "fuman", "area": "urban", "address": "Fuman, Main Square 1"})
     assert reply.status_code == 201
     return reply.json()["id"]

@@ -20,6 +20,7 @@ from services.licensing.app import create_app as licensing_app
 from services.licensing.settings import LicensingSettings
 from services.notifications.app import create_app as notifications_app
 from services.notifications.settings import NotificationsSettings
+from tests.auth_fixtures import TokenIssuer
 from tests.conftest import BusNamespace, serving
 from workflows.process import WorkflowsProcess
 from workflows.settings import WorkflowsSettings
@@ -35,16 +36,17 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(bus_ns: BusNamespace, tmp_path: Path, temporal_address: str
-                ) -> AsyncIterator[Stack]:
-    common = bus_ns.settings()
+async def stack(bus_ns: BusNamespace, tmp_path: Path, temporal_address: str,
+                issuer: TokenIssuer) -> AsyncIterator[Stack]:
+    common = {**bus_ns.settings(), **issuer.settings()}
 
     def db(name: str) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / name}.db"
 
     async with AsyncExitStack() as stack:
         applications = await stack.enter_async_context(serving(applications_app(
-            ApplicationsSettings(database_url=db("applications"), **common))))
+            ApplicationsSettings(database_url=db("applications"),
+                                 documents_dir=str(tmp_path / "documents"), **common))))
         licensing = await stack.enter_async_context(serving(licensing_app(
             LicensingSettings(database_url=db("licensing"), **common))))
         notifications = await stack.enter_async_context(serving(notifications_app(

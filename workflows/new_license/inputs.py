@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from services.contracts.applications import Applicant
 from services.contracts.types import Area
+from workflows.policies import CasePolicies
 
 
 class NewLicenseInput(BaseModel):
@@ -19,11 +20,13 @@ class NewLicenseInput(BaseModel):
     area: Area
     address: str
     submitted_at: datetime
+    policies: CasePolicies
 
 
 class NewLicenseResult(BaseModel):
-    status: Literal["issued", "rejected"]
+    status: Literal["issued", "rejected", "withdrawn", "abandoned"]
     license_number: str | None = None
     rejected_at_step: str | None = None
     reason: str | None = None
     actor: str | None = None
+    review_rounds: int = 1

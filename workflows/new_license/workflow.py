@@ -1,31 +1,36 @@
-"""NewLicenseWorkflow: application → document check → site inspection → decision →
-issuance, telling the applicant at each step. Workflow id = the case id."""
+"""NewLicenseWorkflow: application → document check (with correction rounds) → site
+inspection → decision → issuance, telling the applicant at each step; withdrawal at any
+point before issuance. Workflow id = the case id."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.contracts.applications import ApplicationStatusChanged
+    from services.contracts.applications import (
+        ApplicationCorrected,
+        ApplicationStatusChanged,
+        ApplicationWithdrawn,
+    )
     from services.contracts.licensing import IssueLicense, LicenseIssued
     from services.contracts.notifications import NotificationRequested, Recipient
-    from services.contracts.tasks import OpenTask, TaskCompleted
+    from services.contracts.tasks import CANDIDATE_ROLE, GO_ON, OpenTask, TaskCompleted
     from workflows import search_attributes as sa
     from workflows.activities import BusActivities
-    from workflows.human_task import HumanTasks
+    from workflows.human_task import HumanTasks, wait_until
     from workflows.new_license.inputs import NewLicenseInput, NewLicenseResult
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
-# (task kind, who does it, the status while it waits, the outcome that lets the case go on)
-STEPS: tuple[tuple[str, str, str, str], ...] = (
-    ("document_review", "clerk", "document_review", "accept"),
-    ("site_inspection", "inspector", "inspection", "pass"),
-    ("licensing_decision", "licensing_officer", "decision", "approve"),
-)
+# the status a case has while each kind of task waits
+WAITING_STATUS = {
+    "document_review": "document_review",
+    "site_inspection": "inspection",
+    "licensing_decision": "decision",
+}
 
 
 @workflow.defn
@@ -33,8 +38,13 @@ class NewLicenseWorkflow:
     def __init__(self) -> None:
         self.tasks = HumanTasks()
         self.license: LicenseIssued | None = None
+        self.correction: ApplicationCorrected | None = None
+        self.withdrawal: ApplicationWithdrawn | None = None
         self.seq = 0
         self.current_status = "submitted"
+        self.issuing = False
+
+    # -- signals and queries -----------------------------------------------------------
 
     @workflow.signal
     def task_completed(self, event: TaskCompleted) -> None:
@@ -45,9 +55,22 @@ class NewLicenseWorkflow:
         if self.license is None:
             self.license = event
 
+    @workflow.signal
+    def correction_submitted(self, event: ApplicationCorrected) -> None:
+        if self.current_status == "correction_requested":
+            self.correction = event
+
+    @workflow.signal
+    def withdraw(self, event: ApplicationWithdrawn) -> None:
+        # once issuance has begun the license is the applicant's; withdrawal is too late
+        if not self.issuing and self.withdrawal is None:
+            self.withdrawal = event
+
     @workflow.query
     def status(self) -> str:
         return self.current_status
+
+    # -- the case ------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, case: NewLicenseInput) -> NewLicenseResult:
@@ -60,29 +83,39 @@ class NewLicenseWorkflow:
             "submitted_at": case.submitted_at.isoformat(),
         })
 
-        actor = "system"
-        for attempt_kind, role, waiting_status, go_on in STEPS:
-            if attempt_kind != "document_review":
-                await self.notify(f"step-{waiting_status}", "application_step", {
-                    "status": waiting_status, "occurred_at": workflow.now().isoformat(),
-                })
-            await self.set_status(waiting_status, step=attempt_kind, actor=actor, awaiting=role)
-            done = await self.tasks.run(
-                OpenTask(
-                    task_key=f"{case.case_id}:{attempt_kind}:1",
-                    kind=attempt_kind,  # type: ignore[arg-type]
-                    case_id=case.case_id,
-                    application_id=case.application_id,
-                    candidate_role=role,
-                    county=case.county,
-                    data={"applicant_name": case.applicant.name, "area": case.area,
-                          "address": case.address},
-                )
-            )
-            if done.outcome != go_on:
-                return await self.reject(attempt_kind, done)
+        # document review, with as many correction rounds as the clerk asks for
+        actor = f"applicant:{case.applicant.national_code}"
+        clerk: str | None = None
+        rounds = 0
+        while True:
+            rounds += 1
+            done = await self.step("document_review", rounds, actor, assignee=clerk)
+            if done is None:
+                return await self.withdrawn(rounds)
+            if done.outcome == "correction":
+                if not await self.await_correction(done):
+                    return (await self.withdrawn(rounds) if self.withdrawal
+                            else await self.abandoned(rounds))
+                clerk = done.actor  # the case returns to the same clerk
+                actor = f"applicant:{case.applicant.national_code}"
+                continue
+            if done.outcome != GO_ON["document_review"]:
+                return await self.reject("document_review", done, rounds)
+            actor = done.actor
+            break
+
+        for kind in ("site_inspection", "licensing_decision"):
+            done = await self.step(kind, 1, actor)
+            if done is None:
+                return await self.withdrawn(rounds)
+            if kind == "licensing_decision":
+                await self.notify("decision", "decision_made", {
+                    "decision": done.outcome, "reason": done.reason or ""})
+            if done.outcome != GO_ON[kind]:
+                return await self.reject(kind, done, rounds)
             actor = done.actor
 
+        self.issuing = True
         await self.set_status("issuing", step="issuance", actor=actor, awaiting="system")
         await workflow.execute_activity_method(
             BusActivities.issue_license,
@@ -103,18 +136,103 @@ class NewLicenseWorkflow:
             "valid_until": self.license.valid_until.isoformat(),
         })
         return NewLicenseResult(status="issued", license_number=self.license.license_number,
-                                actor=actor)
+                                actor=actor, review_rounds=rounds)
 
-    async def reject(self, step: str, done: TaskCompleted) -> NewLicenseResult:
-        await self.set_status("rejected", step=step, actor=done.actor, note=done.reason)
-        await self.notify("rejected", "application_rejected", {
-            "step": step, "reason": done.reason or "",
+    async def step(self, kind: str, attempt: int, actor: str, *, assignee: str | None = None
+                   ) -> TaskCompleted | None:
+        """Open the step's task, say so on the timeline, and wait for its completion."""
+        policy = self.case.policies.steps[kind]
+        due_at = workflow.now() + policy.due
+        role = CANDIDATE_ROLE[kind]
+        status = WAITING_STATUS[kind]
+        if kind != "document_review":
+            await self.notify(f"step-{status}", "application_step", {
+                "status": status, "occurred_at": workflow.now().isoformat()})
+        if kind == "site_inspection":
+            await self.notify("inspection", "inspection_scheduled",
+                              {"due_at": due_at.isoformat()})
+        await self.set_status(status, step=kind, actor=actor, awaiting=role, due_at=due_at)
+        return await self.tasks.run(
+            OpenTask(
+                task_key=f"{self.case.case_id}:{kind}:{attempt}",
+                kind=kind,  # type: ignore[arg-type]
+                case_id=self.case.case_id,
+                application_id=self.case.application_id,
+                candidate_role=role,
+                county=self.case.county,
+                due_at=due_at,
+                assignee=assignee,
+                data={"applicant_name": self.case.applicant.name, "area": self.case.area,
+                      "address": self.case.address, "attempt": attempt},
+            ),
+            policy,
+            interrupted=lambda: self.withdrawal is not None,
+            on_deadline=self.on_deadline,
+        )
+
+    async def on_deadline(self, task: OpenTask, stage: str, level: int) -> None:
+        counter = workflow.metric_meter().create_counter(
+            "pishkhan_workflow_task_deadlines", "Reminders and escalations raised by cases")
+        counter.add(1, {"kind": task.kind, "stage": stage})
+        note = (f"reminder: due {task.due_at.isoformat() if task.due_at else ''}"
+                if stage == "reminder" else f"escalation level {level}: past due")
+        await self.set_status(self.current_status, step=task.kind, actor="system", note=note,
+                              kind=stage)
+
+    async def await_correction(self, review: TaskCompleted) -> bool:
+        """Ask the applicant for corrected documents; True when they came in time."""
+        deadline = workflow.now() + self.case.policies.correction_deadline
+        documents = [d for d in review.data.get("documents", []) if d.get("verdict") == "reject"]
+        self.correction = None
+        await self.set_status("correction_requested", step="document_review", actor=review.actor,
+                              note=review.reason, awaiting="applicant", due_at=deadline,
+                              documents=[d["document_type"] for d in documents])
+        await self.notify(f"correction-{review.task_key}", "correction_requested", {
+            "documents": [{"type": d["document_type"], "reason": d.get("reason") or ""}
+                          for d in documents],
+            "reason": review.reason or "",
+            "deadline": deadline.isoformat(),
         })
+        return await wait_until(
+            lambda: self.correction is not None or self.withdrawal is not None,
+            self.case.policies.correction_deadline,
+        ) and self.withdrawal is None
+
+    # -- endings -------------------------------------------------------------------------
+
+    async def reject(self, step: str, done: TaskCompleted, rounds: int) -> NewLicenseResult:
+        await self.set_status("rejected", step=step, actor=done.actor, note=done.reason)
+        if step != "licensing_decision":  # a decision was already told as a decision
+            await self.notify("rejected", "application_rejected", {
+                "step": step, "reason": done.reason or ""})
         return NewLicenseResult(status="rejected", rejected_at_step=step, reason=done.reason,
-                                actor=done.actor)
+                                actor=done.actor, review_rounds=rounds)
+
+    async def withdrawn(self, rounds: int) -> NewLicenseResult:
+        assert self.withdrawal is not None
+        actor = f"applicant:{self.case.applicant.national_code}"
+        await self.set_status("withdrawn", step="withdrawal", actor=actor,
+                              note=self.withdrawal.reason)
+        await self.notify("withdrawn", "application_withdrawn", {
+            "withdrawn_at": self.withdrawal.withdrawn_at.isoformat()})
+        return NewLicenseResult(status="withdrawn", reason=self.withdrawal.reason, actor=actor,
+                                review_rounds=rounds)
+
+    async def abandoned(self, rounds: int) -> NewLicenseResult:
+        deadline = workflow.now()
+        await self.set_status("abandoned", step="document_review", actor="system",
+                              note="no correction before the deadline")
+        await self.notify("abandoned", "application_abandoned",
+                          {"deadline": deadline.isoformat()})
+        return NewLicenseResult(status="abandoned", reason="no correction before the deadline",
+                                review_rounds=rounds)
+
+    # -- side effects, each an activity ------------------------------------------------
 
     async def set_status(self, status: str, *, step: str, actor: str, note: str | None = None,
-                         awaiting: str | None = None, license_number: str | None = None) -> None:
+                         awaiting: str | None = None, license_number: str | None = None,
+                         due_at: datetime | None = None, kind: str = "status",
+                         documents: list[str] | None = None) -> None:
         self.seq += 1
         self.current_status = status
         workflow.upsert_search_attributes(
@@ -125,8 +243,8 @@ class NewLicenseWorkflow:
             ApplicationStatusChanged(
                 application_id=self.case.application_id, case_id=self.case.case_id,
                 seq=self.seq, status=status, step=step, actor=actor, note=note,  # type: ignore[arg-type]
-                awaiting=awaiting, license_number=license_number,
-                occurred_at=workflow.now(),
+                awaiting=awaiting, license_number=license_number, kind=kind,  # type: ignore[arg-type]
+                due_at=due_at, documents=documents, occurred_at=workflow.now(),
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )

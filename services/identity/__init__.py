@@ -1,0 +1,1 @@
+"""Identity: the embedded identity provider (users, argon2 passwords, RS256 tokens, a JWKS)."""

@@ -1,0 +1,184 @@
+"""The dispatcher: sends pending deliveries outside any message's transaction.
+
+It claims due deliveries (a conditional UPDATE, so two replicas never hold the same one),
+sends each on its channel, and records the outcome: sent; back to pending with an
+exponential back-off after a transient failure; failed with the provider's reason after a
+permanent one or when the attempts run out. Every final outcome is announced through the
+outbox in the same transaction that records it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from services.kit.db import Database, utcnow
+from services.kit.outbox import OutboxRelay
+from services.kit.uow import UnitOfWork
+from services.notifications import repository, service
+from services.notifications.channels import Channel, DeliveryFailed, Outgoing, Receipt
+from services.notifications.metrics import NotificationsMetrics
+from services.notifications.models import CHANNELS, FAILED, PENDING, SENT, Delivery
+from services.notifications.settings import NotificationsSettings
+
+log = logging.getLogger(__name__)
+
+
+def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
+    """How long to wait after the ``attempts``-th try failed: base, 2×base, 4×base … ≤ cap."""
+    return float(min(base * 2 ** max(attempts - 1, 0), cap))
+
+
+class Dispatcher:
+    def __init__(self, *, db: Database, relay: OutboxRelay | None,
+                 channels: Mapping[str, Channel], metrics: NotificationsMetrics,
+                 settings: NotificationsSettings, worker: str | None = None) -> None:
+        self.db = db
+        self.relay = relay
+        self.channels = channels
+        self.metrics = metrics
+        self.settings = settings
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._limit = asyncio.Semaphore(settings.dispatch_concurrency)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifetime ------------------------------------------------------------------------
+
+    def nudge(self) -> None:
+        """Called after a commit that recorded pending deliveries: look now."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="notification-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                handled = await self.dispatch_once()
+                await self.refresh_gauges()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatcher pass failed")
+                handled = 0
+            if handled >= self.settings.dispatch_batch:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dispatch_poll_seconds)
+            except TimeoutError:
+                pass
+
+    # -- one pass ------------------------------------------------------------------------
+
+    async def dispatch_once(self) -> int:
+        """Claim what is due, send it, record the outcomes; return how many were handled."""
+        now = utcnow()
+        async with self.db.sessionmaker() as session:
+            claimed = await repository.claim_due(
+                session, worker=self.worker, now=now,
+                lease_until=now + dt.timedelta(seconds=self.settings.dispatch_lease_seconds),
+                limit=self.settings.dispatch_batch,
+            )
+            await session.commit()
+        if claimed:
+            await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
+        return len(claimed)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        async with self._limit:
+            outcome = await self._send(delivery)
+        try:
+            await self._record(delivery, outcome)
+        except Exception:
+            # the lease runs out and another pass tries again: better twice than never
+            log.exception("could not record the outcome of delivery %s", delivery.id)
+
+    async def _send(self, delivery: Delivery) -> Receipt | DeliveryFailed:
+        channel = self.channels.get(delivery.channel)
+        if channel is None or delivery.address is None:
+            return DeliveryFailed("no_channel", f"nothing sends on {delivery.channel!r}",
+                                  transient=False)
+        message = Outgoing(delivery_id=delivery.id, address=delivery.address,
+                           language=delivery.language, text=delivery.body,
+                           subject=delivery.subject, html=delivery.html)
+        started = time.perf_counter()
+        try:
+            return await channel.send(message)
+        except DeliveryFailed as exc:
+            self.metrics.provider_errors.labels(channel.name, channel.provider, exc.code).inc()
+            return exc
+        except Exception as exc:
+            # a fault of ours or an adapter's: count it, try again within the limit
+            log.exception("sending delivery %s on %s raised", delivery.id, channel.name)
+            self.metrics.provider_errors.labels(channel.name, channel.provider, "error").inc()
+            return DeliveryFailed("error", repr(exc)[:500], transient=True)
+        finally:
+            self.metrics.provider_latency.labels(channel.name, channel.provider).observe(
+                time.perf_counter() - started)
+
+    async def _record(self, delivery: Delivery, outcome: Receipt | DeliveryFailed) -> None:
+        now = utcnow()
+        values: dict[str, Any]
+        if isinstance(outcome, Receipt):
+            values = {"status": SENT, "completed_at": now,
+                      "provider_message_id": outcome.provider_message_id}
+        elif outcome.transient and delivery.attempts < self.settings.dispatch_max_attempts:
+            wait = backoff_seconds(delivery.attempts, base=self.settings.dispatch_backoff_seconds,
+                                   cap=self.settings.dispatch_backoff_max_seconds)
+            values = {"status": PENDING, "last_error": str(outcome)[:1000],
+                      "next_attempt_at": now + dt.timedelta(seconds=wait)}
+        else:
+            reason = outcome.reason if not outcome.transient else (
+                f"gave up after {delivery.attempts} attempts; last: {outcome.reason}")
+            values = {"status": FAILED, "completed_at": now, "last_error": str(outcome)[:1000],
+                      "reason": f"{outcome.code}: {reason}"[:1000]}
+
+        async with UnitOfWork(self.db, self.relay) as uow:
+            if not await repository.settle(uow.session, delivery.id, worker=self.worker,
+                                           values=values):
+                log.warning("delivery %s was taken over before its outcome (%s) was recorded",
+                            delivery.id, values["status"])
+                return
+            for name, value in values.items():
+                setattr(delivery, name, value)
+            if values["status"] != PENDING:
+                service.announce(uow, delivery)
+            await uow.commit()
+
+        if values["status"] == PENDING:
+            self.metrics.retries.labels(delivery.channel).inc()
+            log.info("delivery %s (%s) failed for now, try %s again at %s: %s", delivery.id,
+                     delivery.channel, delivery.attempts + 1, values["next_attempt_at"], outcome)
+        else:
+            self.metrics.deliveries.labels(delivery.channel, values["status"]).inc()
+            if values["status"] == FAILED:
+                log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.channel,
+                            values["reason"])
+
+    async def refresh_gauges(self) -> None:
+        async with self.db.sessionmaker() as session:
+            counts = await repository.pending_by_channel(session)
+        for channel in CHANNELS:
+            self.metrics.pending.labels(channel).set(counts.get(channel, 0))

@@ -1,0 +1,203 @@
+"""Every template in Persian and English: compared with a reviewed sample (golden file),
+Jalali dates and Persian digits in fa, SMS within its budget, HTML escaped.
+
+After changing a template on purpose, rewrite the samples and review the diff:
+    PISHKHAN_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/notifications/test_rendering.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.contracts.notifications import NotificationTemplate
+from services.notifications.rendering import (
+    Renderer,
+    Rendition,
+    Unrenderable,
+    persian_digits,
+    sms_segments,
+    sms_units,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("PISHKHAN_UPDATE_GOLDEN") == "1"
+APPLICATION_ID = "3f9a1c2e7b4d4e0f9a8b7c6d5e4f3a2b"
+BUDGET = 3  # the service's default number of SMS segments
+
+# One sample per template (and per variant): the data a workflow would send.
+SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
+    "application_received": ("application_received", {
+        "applicant_name": "مریم احمدی", "submitted_at": "2025-07-23T06:30:00+00:00"}),
+    "application_step": ("application_step", {
+        "status": "inspection", "occurred_at": "2025-07-26T08:15:00+00:00"}),
+    "correction_requested": ("correction_requested", {
+        "documents": [
+            {"type": "premises_document", "reason": "اجاره‌نامه امضا ندارد"},
+            {"type": "national_id_card", "reason": "تصویر ناخوانا است"},
+        ],
+        "reason": "", "deadline": "2025-08-06"}),
+    "inspection_scheduled": ("inspection_scheduled", {
+        "due_at": "2025-08-02T05:30:00+00:00", "inspector": "علی کریمی"}),
+    "decision_made": ("decision_made", {"decision": "approve"}),
+    "decision_made.reject": ("decision_made", {
+        "decision": "reject", "reason": "محل دفتر با طرح جامع شهری مغایرت دارد."}),
+    "license_issued": ("license_issued", {
+        "license_number": "GL-06-000123", "valid_until": "2031-03-21"}),
+    "application_rejected": ("application_rejected", {
+        "step": "site_inspection", "reason": "محل دفتر ورودی مستقل از خیابان ندارد."}),
+    "application_withdrawn": ("application_withdrawn", {
+        "withdrawn_at": "2025-07-30T11:00:00+00:00"}),
+    "application_abandoned": ("application_abandoned", {"deadline": "2025-08-06"}),
+    "task_reminder": ("task_reminder", {
+        "task_kind": "document_review", "task_id": "7c1e0b9d2f3a4c5d8e9f0a1b2c3d4e5f",
+        "due_at": "2025-07-28T12:30:00+00:00"}),
+    "task_escalated": ("task_escalated", {
+        "task_kind": "site_inspection", "task_id": "7c1e0b9d2f3a4c5d8e9f0a1b2c3d4e5f",
+        "due_at": "2025-07-28T12:30:00+00:00", "level": 2, "assignee": "علی کریمی"}),
+    "expiry_reminder": ("expiry_reminder", {
+        "license_number": "GL-06-000123", "valid_until": "2026-03-20"}),
+    "complaint_received": ("complaint_received", {
+        "complaint_id": "c5b7e2d1a9f84c3b", "tracking_code": "195-140405-0042",
+        "received_at": "2025-07-27T09:45:00+00:00"}),
+    "complaint_received.office": ("complaint_received", {
+        "complaint_id": "c5b7e2d1a9f84c3b", "tracking_code": "195-140405-0042",
+        "received_at": "2025-07-27T09:45:00+00:00", "audience": "office",
+        "office_name": "پیشخوان مرکزی رشت"}),
+    "complaint_resolved": ("complaint_resolved", {
+        "complaint_id": "c5b7e2d1a9f84c3b", "tracking_code": "195-140405-0042",
+        "resolved_at": "2025-08-10T07:00:00+00:00",
+        "resolution": "به دفتر تذکر داده شد و هزینه اضافه بازگردانده شد."}),
+    "sanction_imposed": ("sanction_imposed", {
+        "license_number": "GL-06-000123", "sanction": "suspension",
+        "reason": "دریافت وجه بیش از تعرفه مصوب", "effective_from": "2025-09-01",
+        "until": "2025-10-01"}),
+}
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer(timezone="Asia/Tehran", public_base_url="https://pishkhan.example.ir",
+                    sms_max_segments=BUDGET)
+
+
+def render(renderer: Renderer, sample: str) -> dict[str, Rendition]:
+    template, data = SAMPLES[sample]
+    return renderer.render(template, {"application_id": APPLICATION_ID, **data})
+
+
+def as_golden(rendition: Rendition) -> str:
+    return (
+        f"subject: {rendition.subject}\n"
+        f"--- sms ({sms_segments(rendition.sms)} segments) ---\n{rendition.sms}\n"
+        f"--- e-mail text ---\n{rendition.email_text}\n"
+        f"--- e-mail html ---\n{rendition.html}\n"
+    )
+
+
+def test_every_template_has_a_sample() -> None:
+    templates = set(typing.get_args(NotificationTemplate))
+    assert {template for template, _ in SAMPLES.values()} == templates
+
+
+@pytest.mark.parametrize("language", ["fa", "en"])
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_each_template_renders_as_its_reviewed_sample(renderer: Renderer, sample: str,
+                                                     language: str) -> None:
+    rendition = render(renderer, sample)[language]
+    path = GOLDEN / f"{sample}.{language}.txt"
+    if UPDATE:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(as_golden(rendition), encoding="utf-8")
+    assert path.exists(), f"no sample for {sample}/{language}: rerun with PISHKHAN_UPDATE_GOLDEN=1"
+    assert as_golden(rendition) == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_sms_fits_the_budget_whole_and_ends_with_the_link(renderer: Renderer,
+                                                          sample: str) -> None:
+    for language, rendition in render(renderer, sample).items():
+        assert sms_segments(rendition.sms) <= BUDGET, (language, rendition.sms)
+        assert rendition.sms.endswith(f"\n{rendition.link}")
+        assert "…" not in rendition.sms and "..." not in rendition.sms, "a sample was shortened"
+        assert rendition.link.startswith("https://pishkhan.example.ir/")
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_persian_is_in_persian_digits_and_english_in_latin(renderer: Renderer,
+                                                           sample: str) -> None:
+    renditions = render(renderer, sample)
+    for part in (renditions["fa"].subject, renditions["fa"].text):
+        # Latin digits may remain only inside codes (the case id, a tracking code)
+        without_codes = re.sub(r"[0-9a-f]{8}|195-\d+-\d+", "", part)
+        assert not re.search(r"[0-9]", without_codes), part
+    for part in (renditions["en"].subject, renditions["en"].text):
+        assert not re.search(r"[۰-۹]", part), part
+
+
+def test_dates_are_jalali_in_persian_and_gregorian_in_english(renderer: Renderer) -> None:
+    received = render(renderer, "application_received")
+    # 06:30 UTC on 23 July 2025 is 10:00 in Tehran on 1 Mordad 1404
+    assert "۱۴۰۴/۰۵/۰۱ ۱۰:۰۰" in received["fa"].text
+    assert "۱ مرداد ۱۴۰۴، ساعت ۱۰:۰۰" in received["fa"].html
+    assert "2025-07-23 10:00" in received["en"].text
+    assert "23 July 2025, 10:00" in received["en"].html
+    issued = render(renderer, "license_issued")
+    assert "۱۴۱۰/۰۱/۰۱" in issued["fa"].text and "2031-03-21" in issued["en"].text
+    assert "GL-۰۶-۰۰۰۱۲۳" in issued["fa"].text and "GL-06-000123" in issued["en"].text
+
+
+def test_a_long_message_is_shortened_to_the_budget_keeping_the_link(renderer: Renderer) -> None:
+    long_reason = "دلیل بسیار مفصلی که کارشناس نوشته است " * 20
+    renditions = renderer.render("application_rejected", {
+        "application_id": APPLICATION_ID, "step": "decision", "reason": long_reason})
+    fa, en = renditions["fa"], renditions["en"]
+    assert sms_segments(fa.sms) == BUDGET
+    assert fa.sms.endswith(f"…\n{fa.link}")
+    assert fa.text.startswith(fa.sms.split("…")[0])
+    assert long_reason.strip() in fa.text  # the inbox and the e-mail say it all
+    english = renderer.render("application_rejected", {
+        "application_id": APPLICATION_ID, "step": "decision", "reason": "too long " * 80})["en"]
+    units, ucs2 = sms_units(english.sms)
+    assert not ucs2 and units <= 3 * 153 and english.sms.endswith(f"...\n{english.link}")
+
+
+def test_sms_segments_count_the_way_the_network_does() -> None:
+    assert sms_segments("س" * 70) == 1 and sms_segments("س" * 71) == 2
+    assert sms_segments("س" * 134) == 2 and sms_segments("س" * 135) == 3
+    assert sms_segments("a" * 160) == 1 and sms_segments("a" * 161) == 2
+    assert sms_segments("{" * 80) == 1 and sms_segments("{" * 81) == 2  # two septets each
+    assert persian_digits("GL-06 2031") == "GL-۰۶ ۲۰۳۱"
+
+
+def test_html_escapes_what_people_typed_and_text_keeps_it(renderer: Renderer) -> None:
+    renditions = renderer.render("application_rejected", {
+        "application_id": APPLICATION_ID, "step": "decision",
+        "reason": '<script>alert("x")</script> & co'})
+    for rendition in renditions.values():
+        assert "<script>" not in rendition.html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co" in rendition.html
+        assert '<script>alert("x")</script> & co' in rendition.text
+
+
+@pytest.mark.parametrize(("template", "data", "named"), [
+    ("license_issued", {"valid_until": "2031-03-21"}, "license_number"),
+    ("license_issued", {"license_number": "GL-1", "valid_until": "someday"}, "not a date"),
+    ("decision_made", {"decision": "maybe"}, "approve or reject"),
+    ("application_step", {"status": "no_such_step", "occurred_at": "2025-07-23"}, "no_such_step"),
+    ("sanction_imposed", {"license_number": "GL-1", "sanction": "fine", "reason": "x",
+                          "effective_from": "2025-09-01"}, "fine"),
+    ("complaint_received", {"complaint_id": "c1", "tracking_code": "1", "audience": "press",
+                            "received_at": "2025-07-23"}, "audience"),
+    ("task_reminder", {"task_kind": "document_review", "due_at": "2025-07-23"}, "task_id"),
+    ("no_such_template", {}, "no_such_template"),
+])
+def test_what_cannot_be_rendered_says_why(renderer: Renderer, template: str,
+                                          data: dict[str, Any], named: str) -> None:
+    with pytest.raises(Unrenderable, match=named):
+        renderer.render(template, {"application_id": APPLICATION_ID, **data})

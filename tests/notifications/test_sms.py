@@ -1,0 +1,132 @@
+"""The Kavenegar adapter against a local server that speaks the gateway's API: what it
+sends, how each answer is understood (sent, try again later, give up), timeouts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from services.notifications.channels import (
+    DeliveryFailed,
+    KavenegarSms,
+    Outgoing,
+    Receipt,
+)
+from tests.notifications.conftest import API_KEY, FakeKavenegar, Reply
+
+MOBILE = "09121234567"
+TEXT = "پروانه دفتر پیشخوان شما به شماره GL-۰۶-۰۰۰۱۲۳ صادر شد؛ اعتبار تا ۱۴۱۰/۰۱/۰۱."
+
+
+@pytest.fixture
+async def sms(gateway: FakeKavenegar) -> AsyncIterator[KavenegarSms]:
+    channel = KavenegarSms(api_key=API_KEY, sender="10004346", base_url=gateway.base_url,
+                           timeout_seconds=0.5)
+    yield channel
+    await channel.close()
+
+
+def message(delivery_id: str = "0123456789abcdef0123456789abcdef") -> Outgoing:
+    return Outgoing(delivery_id=delivery_id, address=MOBILE, language="fa", text=TEXT)
+
+
+async def test_a_message_is_posted_as_the_gateway_expects(sms: KavenegarSms,
+                                                          gateway: FakeKavenegar) -> None:
+    receipt = await sms.send(message())
+
+    assert isinstance(receipt, Receipt) and receipt.provider_message_id
+    [request] = gateway.requests
+    assert request.path == f"/v1/{API_KEY}/sms/send.json"
+    assert request.form["receptor"] == MOBILE
+    assert request.form["sender"] == "10004346"
+    assert request.form["message"] == TEXT  # Persian intact
+    assert request.form["localid"] == str(int("0123456789abcde", 16))
+
+
+# (gateway status, transient?)
+STATUSES = [
+    (400, False), (401, False), (402, True), (403, False), (404, False), (405, False),
+    (406, False), (407, False), (409, True), (411, False), (412, False), (413, False),
+    (414, False), (415, False), (416, False), (417, False), (418, False), (419, False),
+    (422, False), (429, True), (451, True), (501, False), (500, True), (503, True),
+    (499, False),  # not documented: a client-side status is not retried
+]
+
+
+@pytest.mark.parametrize(("status", "transient"), STATUSES)
+async def test_each_gateway_error_is_transient_or_permanent(
+    sms: KavenegarSms, gateway: FakeKavenegar, status: int, transient: bool
+) -> None:
+    gateway.script(MOBILE, Reply(status=status))
+    with pytest.raises(DeliveryFailed) as failed:
+        await sms.send(message())
+    assert failed.value.code == str(status)
+    assert failed.value.transient is transient
+    assert f"error {status}" in failed.value.reason  # the gateway's own words are kept
+
+
+async def test_an_error_page_from_a_proxy_is_transient_when_it_is_a_5xx(
+    sms: KavenegarSms, gateway: FakeKavenegar
+) -> None:
+    gateway.script(MOBILE, Reply(status=502, http_only=True), Reply(status=404, http_only=True))
+    with pytest.raises(DeliveryFailed) as bad_gateway:
+        await sms.send(message())
+    assert bad_gateway.value.transient and bad_gateway.value.code == "502"
+    with pytest.raises(DeliveryFailed) as not_found:
+        await sms.send(message())
+    assert not not_found.value.transient and not_found.value.code == "404"
+
+
+async def test_a_5xx_then_success(sms: KavenegarSms, gateway: FakeKavenegar) -> None:
+    gateway.script(MOBILE, Reply(status=503, http_only=True))
+    with pytest.raises(DeliveryFailed) as failed:
+        await sms.send(message())
+    assert failed.value.transient
+    receipt = await sms.send(message())
+    assert receipt.provider_message_id
+    assert len(gateway.sent_to(MOBILE)) == 2
+
+
+async def test_no_reply_in_time_is_transient(sms: KavenegarSms, gateway: FakeKavenegar) -> None:
+    gateway.script(MOBILE, Reply(pause=1.5))
+    with pytest.raises(DeliveryFailed) as failed:
+        await sms.send(message())
+    assert failed.value.code == "timeout" and failed.value.transient
+
+
+async def test_an_unreachable_gateway_is_transient() -> None:
+    from tests.conftest import free_port
+
+    channel = KavenegarSms(api_key=API_KEY, sender=None,
+                           base_url=f"http://127.0.0.1:{free_port()}", timeout_seconds=0.5)
+    try:
+        with pytest.raises(DeliveryFailed) as failed:
+            await channel.send(message())
+    finally:
+        await channel.close()
+    assert failed.value.code == "connection" and failed.value.transient
+
+
+@pytest.mark.parametrize(("entry_status", "transient"), [(6, True), (14, False)])
+async def test_a_refused_entry_in_an_accepted_reply_is_a_failure(
+    sms: KavenegarSms, gateway: FakeKavenegar, entry_status: int, transient: bool
+) -> None:
+    gateway.script(MOBILE, Reply(entry_status=entry_status))
+    with pytest.raises(DeliveryFailed) as failed:
+        await sms.send(message())
+    assert failed.value.code == f"entry_{entry_status}"
+    assert failed.value.transient is transient
+
+
+async def test_the_api_key_never_reaches_the_log(sms: KavenegarSms, gateway: FakeKavenegar,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    gateway.script(MOBILE, Reply(status=403))
+    with caplog.at_level(logging.DEBUG):
+        await sms.send(message())
+        with pytest.raises(DeliveryFailed) as failed:
+            await sms.send(message())
+    assert any("sms/send.json" in r.getMessage() for r in caplog.records)  # httpx logged it
+    assert all(API_KEY not in r.getMessage() for r in caplog.records)
+    assert API_KEY not in str(failed.value)
