@@ -1,4 +1,4 @@
-"""The whole system in one test: four services, the worker and the bridge, on real
+"""The whole system in one test: the services, the worker and the bridge, on real
 RabbitMQ and a real Temporal server, talking to each other only over the bus."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,28 +36,36 @@ class Stack:
     workflows: WorkflowsProcess
 
 
-@pytest.fixture
-async def stack(bus_ns: BusNamespace, tmp_path: Path, temporal_address: str,
-                issuer: TokenIssuer) -> AsyncIterator[Stack]:
-    common = {**bus_ns.settings(), **issuer.settings()}
+async def start_stack(stack: AsyncExitStack, *, bus_ns: BusNamespace, tmp_path: Path,
+                      temporal_address: str, auth: dict[str, Any],
+                      workflow_settings: dict[str, Any] | None = None) -> Stack:
+    common = {**bus_ns.settings(), **auth}
 
     def db(name: str) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / name}.db"
 
-    async with AsyncExitStack() as stack:
-        applications = await stack.enter_async_context(serving(applications_app(
-            ApplicationsSettings(database_url=db("applications"),
-                                 documents_dir=str(tmp_path / "documents"), **common))))
-        licensing = await stack.enter_async_context(serving(licensing_app(
-            LicensingSettings(database_url=db("licensing"), **common))))
-        notifications = await stack.enter_async_context(serving(notifications_app(
-            NotificationsSettings(database_url=db("notifications"), **common))))
-        complaints = await stack.enter_async_context(serving(complaints_app(
-            ComplaintsSettings(database_url=db("complaints"), **common))))
-        process = await stack.enter_async_context(WorkflowsProcess(WorkflowsSettings(
-            temporal_address=temporal_address,
-            task_queue=f"test-{uuid.uuid4().hex[:10]}",
-            sdk_metrics_address="",
-            **common,
-        )))
-        yield Stack(applications, licensing, notifications, complaints, process)
+    applications = await stack.enter_async_context(serving(applications_app(
+        ApplicationsSettings(database_url=db("applications"),
+                             documents_dir=str(tmp_path / "documents"), **common))))
+    licensing = await stack.enter_async_context(serving(licensing_app(
+        LicensingSettings(database_url=db("licensing"), **common))))
+    notifications = await stack.enter_async_context(serving(notifications_app(
+        NotificationsSettings(database_url=db("notifications"), **common))))
+    complaints = await stack.enter_async_context(serving(complaints_app(
+        ComplaintsSettings(database_url=db("complaints"), **common))))
+    process = await stack.enter_async_context(WorkflowsProcess(WorkflowsSettings(
+        temporal_address=temporal_address,
+        task_queue=f"test-{uuid.uuid4().hex[:10]}",
+        sdk_metrics_address="",
+        **common,
+        **(workflow_settings or {}),
+    )))
+    return Stack(applications, licensing, notifications, complaints, process)
+
+
+@pytest.fixture
+async def stack(bus_ns: BusNamespace, tmp_path: Path, temporal_address: str,
+                issuer: TokenIssuer) -> AsyncIterator[Stack]:
+    async with AsyncExitStack() as exit_stack:
+        yield await start_stack(exit_stack, bus_ns=bus_ns, tmp_path=tmp_path,
+                                temporal_address=temporal_address, auth=issuer.settings())

@@ -60,14 +60,13 @@ async def staffed(stack: Stack, peer: Bus, issuer: TokenIssuer) -> Stack:
     return stack
 
 
-async def apply(stack: Stack, people: People, applicant: dict[str, Any]) -> dict:
-    reply = await stack.applications.post("/applications", json=applicant,
-                                          headers=people.applicant)
+async def apply(stack: Stack, me: dict[str, str], applicant: dict[str, Any]) -> dict:
+    reply = await stack.applications.post("/applications", json=applicant, headers=me)
     assert reply.status_code == 201, reply.text
     application = reply.json()
     for document_type in REQUIRED_DOCUMENTS:
         uploaded = await stack.applications.post(
-            f"/applications/{application['id']}/documents", headers=people.applicant,
+            f"/applications/{application['id']}/documents", headers=me,
             data={"document_type": document_type},
             files={"file": (f"{document_type}.pdf", PDF, "application/pdf")})
         assert uploaded.status_code == 201, uploaded.text
@@ -114,10 +113,10 @@ def inspection(result: str, reason: str | None = None, **failed: str) -> dict:
         item: {"passed": item not in failed, "note": failed.get(item)} for item in CHECKLIST_ITEMS}}
 
 
-async def status_of(stack: Stack, people: People, application_id: str, wanted: str) -> dict:
+async def status_of(stack: Stack, me: dict[str, str], application_id: str, wanted: str
+                    ) -> dict:
     async def check() -> dict | None:
-        reply = await stack.applications.get(f"/applications/{application_id}",
-                                             headers=people.applicant)
+        reply = await stack.applications.get(f"/applications/{application_id}", headers=me)
         assert reply.status_code == 200
         data = reply.json()
         return data if data["status"] == wanted else None
@@ -137,17 +136,17 @@ async def test_a_new_license_is_issued_after_every_step(staffed: Stack,
                                                         issuer: TokenIssuer) -> None:
     stack = staffed
     people = People(issuer, APPLICANT["national_code"])
-    application = await apply(stack, people, APPLICANT)
+    application = await apply(stack, people.applicant, APPLICANT)
     app_id, case_id = application["id"], application["case_id"]
 
-    waiting = await status_of(stack, people, app_id, "document_review")
+    waiting = await status_of(stack, people.applicant, app_id, "document_review")
     assert waiting["awaiting"] == "clerk" and waiting["awaiting_until"]
     await claim_and_complete(stack.applications, people.clerk, case_id, "document_review",
                              review("accept"))
-    await status_of(stack, people, app_id, "inspection")
+    await status_of(stack, people.applicant, app_id, "inspection")
     await inspect_and_decide(stack, people, case_id)
 
-    final = await status_of(stack, people, app_id, "issued")
+    final = await status_of(stack, people.applicant, app_id, "issued")
     number = final["license_number"]
     assert number and number.startswith("GL-")
 
@@ -195,13 +194,13 @@ async def test_a_correction_round_then_issuance(staffed: Stack, issuer: TokenIss
     stack = staffed
     applicant = {**APPLICANT, "national_code": "0084575948", "language": "en"}
     people = People(issuer, applicant["national_code"])
-    application = await apply(stack, people, applicant)
+    application = await apply(stack, people.applicant, applicant)
     app_id, case_id = application["id"], application["case_id"]
 
     await claim_and_complete(stack.applications, people.clerk, case_id, "document_review",
                              review("correction", {"premises_document": "the scan is unreadable"},
                                     reason="one document must be sent again"))
-    asked = await status_of(stack, people, app_id, "correction_requested")
+    asked = await status_of(stack, people.applicant, app_id, "correction_requested")
     assert asked["awaiting"] == "applicant" and asked["awaiting_until"]
     assert asked["correction_documents"] == ["premises_document"]
 
@@ -218,9 +217,9 @@ async def test_a_correction_round_then_issuance(staffed: Stack, issuer: TokenIss
     second = await task_in(stack.applications, people.clerk, "mine", case_id, "document_review")
     assert second["task_key"].endswith(":document_review:2")
     await complete(stack.applications, people.clerk, second, review("accept"))
-    await status_of(stack, people, app_id, "inspection")
+    await status_of(stack, people.applicant, app_id, "inspection")
     await inspect_and_decide(stack, people, case_id)
-    final = await status_of(stack, people, app_id, "issued")
+    final = await status_of(stack, people.applicant, app_id, "issued")
     statuses = [e["status"] for e in final["timeline"]]
     assert statuses == ["submitted", "document_review", "correction_requested",
                         "document_review", "inspection", "decision", "issuing", "issued"]
@@ -232,7 +231,7 @@ async def test_a_failed_inspection_ends_the_case_with_the_reason(staffed: Stack,
     stack = staffed
     applicant = {**APPLICANT, "national_code": "0013542419", "language": "en"}
     people = People(issuer, applicant["national_code"])
-    application = await apply(stack, people, applicant)
+    application = await apply(stack, people.applicant, applicant)
     app_id, case_id = application["id"], application["case_id"]
     await claim_and_complete(stack.applications, people.clerk, case_id, "document_review",
                              review("accept"))
@@ -241,7 +240,7 @@ async def test_a_failed_inspection_ends_the_case_with_the_reason(staffed: Stack,
     await complete(stack.licensing, people.inspector, task,
                    inspection("fail", reason, premises_match_address="a back room"))
 
-    final = await status_of(stack, people, app_id, "rejected")
+    final = await status_of(stack, people.applicant, app_id, "rejected")
     assert final["decision_reason"] == reason
     assert final["timeline"][-1]["actor"] == "inspector.rasht"
     assert final["license_number"] is None
@@ -263,14 +262,14 @@ async def test_a_failed_inspection_ends_the_case_with_the_reason(staffed: Stack,
 async def test_withdrawal_cancels_the_open_task(staffed: Stack, issuer: TokenIssuer) -> None:
     stack = staffed
     people = People(issuer, APPLICANT["national_code"])
-    application = await apply(stack, people, APPLICANT)
+    application = await apply(stack, people.applicant, APPLICANT)
     app_id, case_id = application["id"], application["case_id"]
     task = await task_in(stack.applications, people.clerk, "queue", case_id, "document_review")
     withdrawn = await stack.applications.post(f"/applications/{app_id}/withdraw",
                                               json={"reason": "moving abroad"},
                                               headers=people.applicant)
     assert withdrawn.status_code == 202
-    final = await status_of(stack, people, app_id, "withdrawn")
+    final = await status_of(stack, people.applicant, app_id, "withdrawn")
     assert final["timeline"][-1]["note"] == "moving abroad"
 
     async def cancelled() -> bool:

@@ -122,7 +122,7 @@ async def test_a_refused_entry_in_an_accepted_reply_is_a_failure(
 
 async def test_the_api_key_never_reaches_the_log(sms: KavenegarSms, gateway: FakeKavenegar,
                                                  caplog: pytest.LogCaptureFixture) -> None:
-    gateway.script(MOBILE, Reply(status=403))
+    gateway.script(MOBILE, Reply(), Reply(status=403))
     with caplog.at_level(logging.DEBUG):
         await sms.send(message())
         with pytest.raises(DeliveryFailed) as failed:
