@@ -76,7 +76,6 @@ class NotificationRequested(Message):
 
 
 # The routing key of DeliveryCompleted, until routing.py spells it.
-NOTIFICATION_DELIVERY_COMPLETED = "notifications.delivery.completed"
 
 DeliveryChannel = Literal["sms", "email", "in_app"]
 DeliveryOutcome = Literal["sent", "failed", "skipped"]
@@ -87,7 +86,7 @@ class DeliveryCompleted(Message):
     or skipped (the recipient opted out of the channel). Published once per outcome; a
     failed delivery put back by an operator may complete again."""
 
-    ROUTING_KEY: ClassVar = NOTIFICATION_DELIVERY_COMPLETED
+    ROUTING_KEY: ClassVar = routing.NOTIFICATION_DELIVERY_COMPLETED
 
     delivery_id: str
     notification_key: str

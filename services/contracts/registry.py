@@ -11,7 +11,7 @@ from services.contracts.applications import (
 from services.contracts.envelope import Message
 from services.contracts.identity import UserChanged
 from services.contracts.licensing import IssueLicense, LicenseIssued
-from services.contracts.notifications import NotificationRequested
+from services.contracts.notifications import DeliveryCompleted, NotificationRequested
 from services.contracts.tasks import (
     ApplicationsTaskCompleted,
     ApplicationsTaskDeadline,
@@ -41,6 +41,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         IssueLicense,
         LicenseIssued,
         NotificationRequested,
+        DeliveryCompleted,
         UserChanged,
     )
 }

@@ -20,6 +20,7 @@ APPLICATIONS_TASK_COMPLETED = "applications.task.completed"
 LICENSING_TASK_COMPLETED = "licensing.task.completed"
 LICENSE_ISSUED = "licensing.license.issued"
 IDENTITY_USER_CHANGED = "identity.user.changed"
+NOTIFICATION_DELIVERY_COMPLETED = "notifications.delivery.completed"
 # commands
 APPLICATIONS_TASK_OPEN = "applications.task.open"
 APPLICATIONS_TASK_DEADLINE = "applications.task.escalate"

@@ -3,6 +3,8 @@ their preferences. Thin: parse, authorise, call the repository or service, shape
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +25,8 @@ from services.notifications.models import (
 )
 
 STAFF = ("ops", "admin")
+# the signed-in caller, whoever they are
+Me = Annotated[Principal, Depends(current_principal)]
 
 
 def recipient_ids(principal: Principal) -> set[str]:
@@ -38,26 +42,6 @@ def own_recipient_id(principal: Principal) -> str:
 
 # -- the delivery log ---------------------------------------------------------------------
 
-deliveries_router = APIRouter(prefix="/deliveries", tags=["deliveries"])
-
-
-@deliveries_router.get(
-    "", response_model=list[DeliveryPublic], deprecated=True,
-    summary="One recipient's deliveries, oldest first (anonymous; to be replaced by "
-            "GET /ops/deliveries)",
-)
-async def list_deliveries(
-    request: Request,
-    recipient_id: str = Query(min_length=1),
-    case_id: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
-) -> list[Delivery]:
-    async with request.app.state.runtime.uow() as uow:
-        return await repository.deliveries(uow.session, recipient_id=recipient_id,
-                                           case_id=case_id, limit=limit, offset=offset)
-
-
 ops_router = APIRouter(prefix="/ops/deliveries", tags=["delivery log"],
                        dependencies=[Depends(require_roles(*STAFF))])
 
@@ -71,13 +55,15 @@ async def delivery_log(
     status: DeliveryStatus | None = None,
     channel: ChannelName | None = None,
     template: str | None = None,
+    order: Literal["newest", "oldest"] = "newest",
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> list[Delivery]:
     async with request.app.state.runtime.uow() as uow:
         return await repository.delivery_log(
             uow.session, recipient_id=recipient_id, case_id=case_id, status=status,
-            channel=channel, template=template, limit=limit, offset=offset)
+            channel=channel, template=template, oldest_first=order == "oldest", limit=limit,
+            offset=offset)
 
 
 @ops_router.get("/{delivery_id}", response_model=DeliveryPublic)
@@ -115,7 +101,7 @@ inbox_router = APIRouter(prefix="/inbox", tags=["inbox"])
                   summary="My in-app notices, newest first")
 async def my_inbox(
     request: Request,
-    principal: Principal = Depends(current_principal),
+    principal: Me,
     unread_only: bool = False,
     limit: int = Query(default=20, ge=1, le=100),
     offset: int = Query(default=0, ge=0),
@@ -127,7 +113,7 @@ async def my_inbox(
 
 @inbox_router.get("/unread-count", response_model=UnreadCount)
 async def my_unread_count(request: Request,
-                          principal: Principal = Depends(current_principal)) -> UnreadCount:
+                          principal: Me) -> UnreadCount:
     async with request.app.state.runtime.uow() as uow:
         return UnreadCount(unread=await repository.unread_count(uow.session,
                                                                 recipient_ids(principal)))
@@ -135,7 +121,7 @@ async def my_unread_count(request: Request,
 
 @inbox_router.post("/read-all", response_model=MarkedRead)
 async def mark_all_read(request: Request,
-                        principal: Principal = Depends(current_principal)) -> MarkedRead:
+                        principal: Me) -> MarkedRead:
     async with request.app.state.runtime.uow() as uow:
         marked = await repository.mark_all_read(uow.session, recipient_ids(principal),
                                                 now=utcnow())
@@ -156,14 +142,14 @@ async def _own_item(request: Request, session: AsyncSession, item_id: str,
 
 @inbox_router.get("/{item_id}", response_model=InboxItemPublic)
 async def my_inbox_item(request: Request, item_id: str,
-                        principal: Principal = Depends(current_principal)) -> InboxItem:
+                        principal: Me) -> InboxItem:
     async with request.app.state.runtime.uow() as uow:
         return await _own_item(request, uow.session, item_id, principal)
 
 
 @inbox_router.post("/{item_id}/read", response_model=InboxItemPublic)
 async def mark_read(request: Request, item_id: str,
-                    principal: Principal = Depends(current_principal)) -> InboxItem:
+                    principal: Me) -> InboxItem:
     async with request.app.state.runtime.uow() as uow:
         item = await _own_item(request, uow.session, item_id, principal)
         if item.read_at is None:
@@ -181,7 +167,7 @@ preferences_router = APIRouter(prefix="/preferences", tags=["preferences"])
 @preferences_router.get("", response_model=PreferencesPublic,
                         summary="How I want to hear from you")
 async def my_preferences(request: Request,
-                         principal: Principal = Depends(current_principal)) -> PreferencesPublic:
+                         principal: Me) -> PreferencesPublic:
     recipient_id = own_recipient_id(principal)
     async with request.app.state.runtime.uow() as uow:
         found = await repository.preference(uow.session, recipient_id)
@@ -195,7 +181,7 @@ async def my_preferences(request: Request,
                         summary="Choose a language and opt out of e-mail or in-app notices "
                                 "(SMS cannot be switched off)")
 async def set_my_preferences(request: Request, body: PreferencesUpdate,
-                             principal: Principal = Depends(current_principal)
+                             principal: Me
                              ) -> PreferencesPublic:
     async with request.app.state.runtime.uow() as uow:
         saved = await service.set_preferences(uow, own_recipient_id(principal), body)
@@ -203,4 +189,4 @@ async def set_my_preferences(request: Request, body: PreferencesUpdate,
         return PreferencesPublic.model_validate(saved, from_attributes=True)
 
 
-routers = (deliveries_router, ops_router, inbox_router, preferences_router)
+routers = (ops_router, inbox_router, preferences_router)

@@ -45,7 +45,6 @@ class Dispatcher:
         self.metrics = metrics
         self.settings = settings
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._limit = asyncio.Semaphore(settings.dispatch_concurrency)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -83,7 +82,7 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatcher pass failed")
                 handled = 0
-            if handled >= self.settings.dispatch_batch:
+            if handled >= self.settings.dispatch_concurrency:
                 continue
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dispatch_poll_seconds)
@@ -93,13 +92,16 @@ class Dispatcher:
     # -- one pass ------------------------------------------------------------------------
 
     async def dispatch_once(self) -> int:
-        """Claim what is due, send it, record the outcomes; return how many were handled."""
+        """Claim what is due, send it, record the outcomes; return how many were handled.
+
+        Only as many as are sent at once are claimed, so each send starts as soon as its
+        lease does."""
         now = utcnow()
         async with self.db.sessionmaker() as session:
             claimed = await repository.claim_due(
                 session, worker=self.worker, now=now,
                 lease_until=now + dt.timedelta(seconds=self.settings.dispatch_lease_seconds),
-                limit=self.settings.dispatch_batch,
+                limit=self.settings.dispatch_concurrency,
             )
             await session.commit()
         if claimed:
@@ -107,8 +109,7 @@ class Dispatcher:
         return len(claimed)
 
     async def _deliver(self, delivery: Delivery) -> None:
-        async with self._limit:
-            outcome = await self._send(delivery)
+        outcome = await self._send(delivery)
         try:
             await self._record(delivery, outcome)
         except Exception:
@@ -125,7 +126,15 @@ class Dispatcher:
                            subject=delivery.subject, html=delivery.html)
         started = time.perf_counter()
         try:
-            return await channel.send(message)
+            # an adapter's own timeouts cover each step; this bounds the whole send within
+            # the lease, after which another replica may take the delivery
+            async with asyncio.timeout(self.settings.dispatch_lease_seconds / 2):
+                return await channel.send(message)
+        except TimeoutError:
+            exc = DeliveryFailed("timeout", "the send took longer than half the lease",
+                                 transient=True)
+            self.metrics.provider_errors.labels(channel.name, channel.provider, exc.code).inc()
+            return exc
         except DeliveryFailed as exc:
             self.metrics.provider_errors.labels(channel.name, channel.provider, exc.code).inc()
             return exc
@@ -169,8 +178,8 @@ class Dispatcher:
 
         if values["status"] == PENDING:
             self.metrics.retries.labels(delivery.channel).inc()
-            log.info("delivery %s (%s) failed for now, try %s again at %s: %s", delivery.id,
-                     delivery.channel, delivery.attempts + 1, values["next_attempt_at"], outcome)
+            log.info("delivery %s (%s) failed for now (%s); attempt %s at %s", delivery.id,
+                     delivery.channel, outcome, delivery.attempts + 1, values["next_attempt_at"])
         else:
             self.metrics.deliveries.labels(delivery.channel, values["status"]).inc()
             if values["status"] == FAILED:

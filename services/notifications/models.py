@@ -128,10 +128,6 @@ class InboxItemPublic(BaseModel):
     created_at: dt.datetime
     read_at: dt.datetime | None
 
-    @property
-    def unread(self) -> bool:
-        return self.read_at is None
-
 
 class UnreadCount(BaseModel):
     unread: int

@@ -45,16 +45,19 @@ async def deliveries(session: AsyncSession, *, recipient_id: str, case_id: str |
 async def delivery_log(session: AsyncSession, *, recipient_id: str | None = None,
                        case_id: str | None = None, status: str | None = None,
                        channel: str | None = None, template: str | None = None,
-                       limit: int = 50, offset: int = 0) -> list[Delivery]:
-    """Deliveries by any of these, newest first."""
+                       oldest_first: bool = False, limit: int = 50,
+                       offset: int = 0) -> list[Delivery]:
+    """Deliveries by any of these, newest first unless asked otherwise."""
     query = select(Delivery)
     for column, value in ((Delivery.recipient_id, recipient_id), (Delivery.case_id, case_id),
                           (Delivery.status, status), (Delivery.channel, channel),
                           (Delivery.template, template)):
         if value:
             query = query.where(column == value)
-    query = (query.order_by(col(Delivery.created_at).desc(), col(Delivery.id).desc())
-             .offset(offset).limit(limit))
+    order = (col(Delivery.created_at), col(Delivery.id))
+    if not oldest_first:
+        order = (order[0].desc(), order[1].desc())
+    query = query.order_by(*order).offset(offset).limit(limit)
     return list((await session.exec(query)).all())
 
 

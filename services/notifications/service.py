@@ -33,6 +33,11 @@ LEGALLY_REQUIRED = frozenset(
 )
 
 
+# the size of the body columns; a template with a very long reason is cut, not refused
+BODY_LIMIT = 4000
+SUBJECT_LIMIT = 300
+
+
 def address(channel: str, recipient: Recipient) -> str | None:
     """Where this recipient is reached on this channel; None when they are not."""
     if channel == SMS:
@@ -55,7 +60,13 @@ def refusal(channel: str, preference: Preference | None) -> str | None:
 
 
 def _content(channel: str, rendition: Rendition) -> str:
-    return rendition.sms if channel == SMS else rendition.text
+    """What the channel carries: the SMS within its budget, the e-mail's plain part with
+    the link and signature, the inbox's text."""
+    if channel == SMS:
+        return rendition.sms
+    if channel == EMAIL:
+        return rendition.email_text[:BODY_LIMIT]
+    return rendition.text[:BODY_LIMIT]
 
 
 async def accept(uow: UnitOfWork, request: NotificationRequested, *, renderer: Renderer,
@@ -91,7 +102,7 @@ async def accept(uow: UnitOfWork, request: NotificationRequested, *, renderer: R
             template=request.template,
             case_id=request.case_id,
             language=language,
-            subject=chosen.subject,
+            subject=chosen.subject[:SUBJECT_LIMIT],
             body=_content(channel, chosen),
             body_fa=_content(channel, renditions["fa"]),
             body_en=_content(channel, renditions["en"]),
@@ -106,7 +117,8 @@ async def accept(uow: UnitOfWork, request: NotificationRequested, *, renderer: R
             uow.session.add(InboxItem(
                 recipient_id=recipient.id, notification_key=request.notification_key,
                 template=request.template, case_id=request.case_id, language=language,
-                subject=chosen.subject, body=chosen.text, link=chosen.link, created_at=now,
+                subject=chosen.subject[:SUBJECT_LIMIT], body=chosen.text[:BODY_LIMIT],
+                link=chosen.link[:500], created_at=now,
             ))
             delivery.status, delivery.attempts, delivery.completed_at = SENT, 1, now
         uow.session.add(delivery)

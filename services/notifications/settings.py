@@ -48,15 +48,15 @@ class NotificationsSettings(ServiceSettings):
 
     # -- dispatching -------------------------------------------------------------------
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
-    dispatch_batch: int = Field(default=50, ge=1)
+    # how many deliveries one replica sends at once (and claims at a time)
     dispatch_concurrency: int = Field(default=8, ge=1)
     # a delivery is tried this many times in all before it is recorded as failed
     dispatch_max_attempts: int = Field(default=6, ge=1)
     # waits between tries: base, 2×base, 4×base … up to the cap
     dispatch_backoff_seconds: float = Field(default=10.0, ge=0)
     dispatch_backoff_max_seconds: float = Field(default=1800.0, ge=0)
-    # a replica that claimed a delivery and vanished gives it up after this long;
-    # it must outlast one send (the provider timeouts)
+    # A replica that claimed a delivery and vanished gives it up after this long. One send
+    # is cut off at half of it, so a live replica always records its outcome in time.
     dispatch_lease_seconds: float = Field(default=120.0, gt=0)
 
     @model_validator(mode="after")
@@ -67,7 +67,7 @@ class NotificationsSettings(ServiceSettings):
             raise ValueError("sms_api_key is required when sms_provider is kavenegar")
         if self.smtp_starttls and self.smtp_implicit_tls:
             raise ValueError("choose one of smtp_starttls and smtp_implicit_tls")
-        if self.dispatch_lease_seconds <= max(self.sms_timeout_seconds,
-                                              self.smtp_timeout_seconds):
-            raise ValueError("dispatch_lease_seconds must exceed the provider timeouts")
+        if self.dispatch_lease_seconds / 2 <= max(self.sms_timeout_seconds,
+                                                  self.smtp_timeout_seconds):
+            raise ValueError("dispatch_lease_seconds must exceed twice the provider timeouts")
         return self

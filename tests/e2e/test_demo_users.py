@@ -68,6 +68,7 @@ async def test_demo_users_run_a_case_with_an_escalation_and_a_correction(
         inspector = await people.token("inspector.rasht")
         officer = await people.token("officer.rasht")
         supervisor = await people.token("supervisor.rasht")
+        ops = await people.token("ops")
 
         # the rosters come from the identity service's events
         async def rosters() -> bool:
@@ -97,7 +98,8 @@ async def test_demo_users_run_a_case_with_an_escalation_and_a_correction(
 
         async def supervisor_told() -> list | None:
             reply = await services.notifications.get(
-                "/deliveries", params={"recipient_id": "supervisor.rasht", "case_id": case_id})
+                "/ops/deliveries", headers=ops,
+                params={"recipient_id": "supervisor.rasht", "case_id": case_id})
             found = [d for d in reply.json() if d["template"] == "task_escalated"]
             return found or None
 

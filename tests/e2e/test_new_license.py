@@ -42,6 +42,7 @@ class People:
         self.clerk = issuer.headers("clerk.rasht", "clerk", county="rasht")
         self.inspector = issuer.headers("inspector.rasht", "inspector", county="rasht")
         self.officer = issuer.headers("officer.rasht", "licensing_officer", county="rasht")
+        self.ops = issuer.headers("ops", "ops")
 
 
 @pytest.fixture
@@ -168,8 +169,9 @@ async def test_a_new_license_is_issued_after_every_step(staffed: Stack,
 
     async def notices() -> list[dict] | None:
         reply = await stack.notifications.get(
-            "/deliveries", params={"recipient_id": APPLICANT["national_code"],
-                                   "case_id": case_id})
+            "/ops/deliveries", headers=people.ops,
+            params={"order": "oldest", "recipient_id": APPLICANT["national_code"],
+                    "case_id": case_id})
         sms = [d for d in reply.json() if d["channel"] == "sms"]
         return sms if len(sms) >= 6 else None
 
@@ -249,8 +251,9 @@ async def test_a_failed_inspection_ends_the_case_with_the_reason(staffed: Stack,
 
     async def rejection_notice() -> list[dict] | None:
         reply = await stack.notifications.get(
-            "/deliveries", params={"recipient_id": applicant["national_code"],
-                                   "case_id": case_id})
+            "/ops/deliveries", headers=people.ops,
+            params={"order": "oldest", "recipient_id": applicant["national_code"],
+                    "case_id": case_id})
         found = [d for d in reply.json()
                  if d["template"] == "application_rejected" and d["channel"] == "sms"]
         return found or None

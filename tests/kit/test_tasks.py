@@ -249,10 +249,17 @@ async def test_deadlines_remind_the_assignee_then_escalate_to_the_supervisor(
     case = "application-d1"
     await open_review(peer, case, assignee=CLERK[0], due_in=timedelta(hours=1))
     task = await task_of(applications, issuer, case)
-    for stage, level in (("reminder", 0), ("escalation", 1)):
+    for stage, level, action in (("reminder", 0, "reminded"), ("escalation", 1, "escalated")):
         await peer.publish(ApplicationsTaskDeadline(
             task_key=task["task_key"], case_id=case, kind="document_review", stage=stage,
             level=level, return_to_queue=stage == "escalation"), correlation_id=case)
+
+        async def handled(action: str = action) -> bool:
+            t = (await applications.get(f"/tasks/{task['id']}",
+                                        headers=who(issuer, SUPERVISOR))).json()
+            return action in [e["action"] for e in t["history"]]
+
+        await eventually(handled)  # hours apart in life; one after the other here
 
     async def escalated() -> dict | None:
         t = (await applications.get(f"/tasks/{task['id']}", headers=who(issuer, SUPERVISOR))).json()

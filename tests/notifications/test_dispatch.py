@@ -17,13 +17,15 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlmodel import select
 
+from services.contracts import routing
 from services.contracts.notifications import (
-    NOTIFICATION_DELIVERY_COMPLETED,
+    DeliveryCompleted,
     NotificationRequested,
     Recipient,
 )
 from services.kit.bus import Bus
 from services.kit.db import Database, utcnow
+from services.kit.outbox import OutboxMessage
 from services.notifications.app import TABLES
 from services.notifications.channels import KavenegarSms
 from services.notifications.dispatch import Dispatcher, backoff_seconds
@@ -69,7 +71,7 @@ async def events(service: Service, bus_ns: BusNamespace,
                  amqp: aio_pika.abc.AbstractChannel) -> aio_pika.abc.AbstractQueue:
     """What a peer listening for delivery outcomes would receive."""
     queue = await amqp.declare_queue(exclusive=True, auto_delete=True)
-    await queue.bind(bus_ns.exchange, routing_key=NOTIFICATION_DELIVERY_COMPLETED)
+    await queue.bind(bus_ns.exchange, routing_key=routing.NOTIFICATION_DELIVERY_COMPLETED)
     return queue
 
 
@@ -144,11 +146,12 @@ async def test_a_transient_failure_is_retried_with_back_off_and_announced(
     found: list[dict] = []
     await eventually(announced)
     event = next(e for e in found if e["payload"]["channel"] == "sms")
-    assert event["type"] == NOTIFICATION_DELIVERY_COMPLETED
+    assert event["type"] == routing.NOTIFICATION_DELIVERY_COMPLETED
     assert event["correlation_id"] == "application-d1"
     assert event["payload"]["status"] == "sent" and event["payload"]["attempts"] == 3
     assert event["payload"]["delivery_id"] == sms["id"]
     assert event["payload"]["provider_message_id"] == sms["provider_message_id"]
+    assert DeliveryCompleted.model_validate(event["payload"]).status == "sent"
 
 
 async def test_a_permanent_failure_is_recorded_with_the_reason_counted_and_announced(
@@ -212,10 +215,11 @@ async def test_two_dispatchers_never_send_the_same_delivery_twice(
     database_url: str, bus_ns: BusNamespace, gateway: FakeKavenegar
 ) -> None:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None,
-                                dispatch_batch=4, dispatch_concurrency=4)
+                                dispatch_concurrency=4)
     replicas = []
     for name in ("replica-a", "replica-b"):
-        db = Database(database_url, tables=TABLES)  # each replica its own engine and pool
+        # each replica with its own engine and connection pool
+        db = Database(database_url, tables=[OutboxMessage.__table__, *TABLES])
         sms = KavenegarSms(api_key=gateway.api_key, sender=None, base_url=gateway.base_url,
                            timeout_seconds=2)
         replicas.append(Dispatcher(db=db, relay=None, channels={"sms": sms},
@@ -261,7 +265,7 @@ async def test_two_dispatchers_never_send_the_same_delivery_twice(
 async def test_nothing_is_sent_before_it_is_due(database_url: str, bus_ns: BusNamespace,
                                                gateway: FakeKavenegar) -> None:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None)
-    db = Database(database_url, tables=TABLES)
+    db = Database(database_url, tables=[OutboxMessage.__table__, *TABLES])
     await db.create_schema()
     async with db.sessionmaker() as session:
         session.add(pending(1, next_attempt_at=utcnow() + dt.timedelta(minutes=1)))

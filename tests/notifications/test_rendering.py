@@ -156,7 +156,7 @@ def test_a_long_message_is_shortened_to_the_budget_keeping_the_link(renderer: Re
     long_reason = "دلیل بسیار مفصلی که کارشناس نوشته است " * 20
     renditions = renderer.render("application_rejected", {
         "application_id": APPLICATION_ID, "step": "decision", "reason": long_reason})
-    fa, en = renditions["fa"], renditions["en"]
+    fa = renditions["fa"]
     assert sms_segments(fa.sms) == BUDGET
     assert fa.sms.endswith(f"…\n{fa.link}")
     assert fa.text.startswith(fa.sms.split("…")[0])

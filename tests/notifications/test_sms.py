@@ -130,3 +130,19 @@ async def test_the_api_key_never_reaches_the_log(sms: KavenegarSms, gateway: Fak
     assert any("sms/send.json" in r.getMessage() for r in caplog.records)  # httpx logged it
     assert all(API_KEY not in r.getMessage() for r in caplog.records)
     assert API_KEY not in str(failed.value)
+
+
+async def test_the_settings_choose_the_provider_and_insist_on_its_key() -> None:
+    from pydantic import ValidationError
+
+    from services.notifications.channels import LogChannel, channels_from_settings
+    from services.notifications.settings import NotificationsSettings
+
+    assert isinstance(channels_from_settings(NotificationsSettings())["sms"], LogChannel)
+    with pytest.raises(ValidationError, match="sms_api_key is required"):
+        NotificationsSettings(sms_provider="kavenegar")
+    chosen = channels_from_settings(NotificationsSettings(sms_provider="kavenegar",
+                                                          sms_api_key="k"))
+    assert isinstance(chosen["sms"], KavenegarSms) and isinstance(chosen["email"], LogChannel)
+    for channel in chosen.values():
+        await channel.close()
