@@ -72,7 +72,8 @@ class TokenIssuer:
         return {"authorization": f"Bearer {self.token(sub, *roles, **kwargs)}"}
 
     def applicant(self, national_code: str) -> dict[str, str]:
-        return self.headers(f"applicant-{national_code}", "applicant", national_code=national_code)
+        # as the identity service does: an applicant signs in with their national code
+        return self.headers(national_code, "applicant", national_code=national_code)
 
     def close(self) -> None:
         self.server.shutdown()

@@ -78,7 +78,7 @@ async def test_a_submission_is_stored_and_announced(
     assert created["national_code"] == "0499370899" and created["mobile"] == "09121234567"
     assert created["status"] == "submitted"
     assert [e["status"] for e in created["timeline"]] == ["submitted"]
-    assert created["timeline"][0]["actor"] == "applicant-0499370899"
+    assert created["timeline"][0]["actor"] == "0499370899"
     assert (await api.get(f"/applications/{created['id']}", headers=me)).json()["id"] == created["id"]
     assert [a["id"] for a in await stored(api, issuer)] == [created["id"]]
 

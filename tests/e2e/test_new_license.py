@@ -160,7 +160,7 @@ async def test_a_new_license_is_issued_after_every_step(staffed: Stack,
         "submitted", "document_review", "inspection", "decision", "issuing", "issued",
     ]
     actors = {e["status"]: e["actor"] for e in timeline}
-    assert actors["submitted"] == f"applicant-{APPLICANT['national_code']}"
+    assert actors["submitted"] == APPLICANT["national_code"]
     assert actors["inspection"] == "clerk.rasht"
     assert actors["decision"] == "inspector.rasht"
     assert actors["issuing"] == "officer.rasht"

@@ -84,7 +84,7 @@ class NewLicenseWorkflow:
         })
 
         # document review, with as many correction rounds as the clerk asks for
-        actor = f"applicant:{case.applicant.national_code}"
+        actor = case.applicant.national_code
         clerk: str | None = None
         rounds = 0
         while True:
@@ -97,7 +97,7 @@ class NewLicenseWorkflow:
                     return (await self.withdrawn(rounds) if self.withdrawal
                             else await self.abandoned(rounds))
                 clerk = done.actor  # the case returns to the same clerk
-                actor = f"applicant:{case.applicant.national_code}"
+                actor = case.applicant.national_code
                 continue
             if done.outcome != GO_ON["document_review"]:
                 return await self.reject("document_review", done, rounds)
@@ -210,7 +210,7 @@ class NewLicenseWorkflow:
 
     async def withdrawn(self, rounds: int) -> NewLicenseResult:
         assert self.withdrawal is not None
-        actor = f"applicant:{self.case.applicant.national_code}"
+        actor = self.case.applicant.national_code
         await self.set_status("withdrawn", step="withdrawal", actor=actor,
                               note=self.withdrawal.reason)
         await self.notify("withdrawn", "application_withdrawn", {
