@@ -16,7 +16,7 @@ from services.contracts.applications import (
 from services.kit.auth import Principal
 from services.kit.db import utcnow
 from services.kit.errors import FieldError
-from services.kit.storage import FileStore, StoredFile
+from services.kit.storage import StoredFile
 from services.kit.uow import UnitOfWork
 
 STAFF_ROLES = ("clerk", "inspector", "licensing_officer", "supervisor")

@@ -3,7 +3,6 @@ publishes them with publisher confirms and only then marks them sent."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.contracts.envelope import Envelope, Message
 from services.kit.db import Database, UTCDateTime, utcnow
+from services.kit.loop import PollingLoop
 from services.kit.metrics import KitMetrics
 
 if TYPE_CHECKING:
@@ -60,46 +60,24 @@ class OutboxRelay:
         self.metrics = metrics
         self.poll_seconds = poll_seconds
         self.batch = batch
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = PollingLoop("outbox-relay", self._pass, poll_seconds=poll_seconds)
+
+    async def _pass(self) -> bool:
+        return await self.flush() >= self.batch
 
     def nudge(self) -> None:
         """Called after a commit that staged messages: publish now, not at the next poll."""
-        self._wake.set()
+        self._loop.nudge()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._loop.stop()
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                published = await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay pass failed")
-                published = 0
-            if published >= self.batch:
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
+        return self._loop.running
 
     async def flush(self) -> int:
         """Publish pending rows in order; stop at the first failure so order holds."""

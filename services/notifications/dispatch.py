@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.kit.db import Database, utcnow
+from services.kit.loop import PollingLoop
 from services.kit.outbox import OutboxRelay
 from services.kit.uow import UnitOfWork
 from services.notifications import repository, service
@@ -45,49 +46,29 @@ class Dispatcher:
         self.metrics = metrics
         self.settings = settings
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = PollingLoop("notification-dispatcher", self._pass,
+                                 poll_seconds=settings.dispatch_poll_seconds)
 
     # -- lifetime ------------------------------------------------------------------------
 
     def nudge(self) -> None:
         """Called after a commit that recorded pending deliveries: look now."""
-        self._wake.set()
+        self._loop.nudge()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="notification-dispatcher")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._loop.stop()
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._loop.running
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                handled = await self.dispatch_once()
-                await self.refresh_gauges()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("dispatcher pass failed")
-                handled = 0
-            if handled >= self.settings.dispatch_concurrency:
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dispatch_poll_seconds)
-            except TimeoutError:
-                pass
+    async def _pass(self) -> bool:
+        handled = await self.dispatch_once()
+        await self.refresh_gauges()
+        return handled >= self.settings.dispatch_concurrency
 
     # -- one pass ------------------------------------------------------------------------
 
