@@ -33,7 +33,7 @@ class TokenIssuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 body = json.dumps(issuer.jwks).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")

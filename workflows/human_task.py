@@ -26,7 +26,7 @@ async def wait_until(condition: Callable[[], bool], timeout: timedelta) -> bool:
     try:
         await workflow.wait_condition(condition, timeout=timeout)
         return True
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False
 
 

@@ -6,13 +6,13 @@ import datetime as dt
 
 from services.contracts.counties import GILAN_COUNTIES
 from services.contracts.licensing import IssueLicense, LicenseIssued
+from services.contracts.tasks import InspectionOutcome
+from services.kit.auth import Principal
 from services.kit.db import utcnow
+from services.kit.tasks import Task
 from services.kit.uow import UnitOfWork
 from services.licensing import repository
 from services.licensing.models import Finding, License, Office
-from services.contracts.tasks import InspectionOutcome
-from services.kit.auth import Principal
-from services.kit.tasks import Task
 
 _COUNTY_NUMBER = {c.code: i + 1 for i, c in enumerate(GILAN_COUNTIES)}
 

@@ -17,7 +17,6 @@ from services.kit.bus import Bus
 from tests.auth_fixtures import TokenIssuer
 from tests.conftest import BusNamespace, eventually, serving
 
-
 ME = "0013542419"
 
 
