@@ -10,7 +10,17 @@ from services.contracts.applications import (
 )
 from services.contracts.envelope import Message
 from services.contracts.identity import UserChanged
-from services.contracts.licensing import IssueLicense, LicenseIssued
+from services.contracts.licensing import (
+    AssessRenewal,
+    ExpireLicense,
+    IssueLicense,
+    LicenseChanged,
+    LicenseIssued,
+    RelocateOffice,
+    RenewalAssessed,
+    RenewLicense,
+    TransferLicense,
+)
 from services.contracts.notifications import DeliveryCompleted, NotificationRequested
 from services.contracts.tasks import (
     ApplicationsTaskCompleted,
@@ -40,6 +50,13 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         LicensingTaskCompleted,
         IssueLicense,
         LicenseIssued,
+        LicenseChanged,
+        RenewLicense,
+        TransferLicense,
+        RelocateOffice,
+        ExpireLicense,
+        AssessRenewal,
+        RenewalAssessed,
         NotificationRequested,
         DeliveryCompleted,
         UserChanged,

@@ -19,6 +19,8 @@ APPLICATION_WITHDRAWN = "applications.application.withdrawn"
 APPLICATIONS_TASK_COMPLETED = "applications.task.completed"
 LICENSING_TASK_COMPLETED = "licensing.task.completed"
 LICENSE_ISSUED = "licensing.license.issued"
+LICENSE_CHANGED = "licensing.license.changed"
+RENEWAL_ASSESSED = "licensing.renewal.assessed"
 IDENTITY_USER_CHANGED = "identity.user.changed"
 NOTIFICATION_DELIVERY_COMPLETED = "notifications.delivery.completed"
 # commands
@@ -29,6 +31,11 @@ LICENSING_TASK_OPEN = "licensing.task.open"
 LICENSING_TASK_DEADLINE = "licensing.task.escalate"
 LICENSING_TASK_CANCEL = "licensing.task.cancel"
 LICENSE_ISSUE = "licensing.license.issue"
+LICENSE_RENEW = "licensing.license.renew"
+LICENSE_TRANSFER = "licensing.license.transfer"
+LICENSE_RELOCATE = "licensing.license.relocate"
+LICENSE_EXPIRE = "licensing.license.expire"
+RENEWAL_ASSESS = "licensing.renewal.assess"
 NOTIFICATION_REQUEST = "notifications.notification.request"
 
 
@@ -56,6 +63,11 @@ LICENSING_TASKS = Subscription(
     "licensing.task-open", LICENSING_TASK_OPEN, (LICENSING_TASK_DEADLINE, LICENSING_TASK_CANCEL),
 )
 LICENSING_ISSUE = Subscription("licensing.license-issue", LICENSE_ISSUE)
+# the rest of a license's life: renew, transfer, relocate, expire, assess a renewal
+LICENSING_LIFECYCLE = Subscription(
+    "licensing.license-lifecycle", LICENSE_RENEW,
+    (LICENSE_TRANSFER, LICENSE_RELOCATE, LICENSE_EXPIRE, RENEWAL_ASSESS),
+)
 # notifications
 NOTIFICATIONS_REQUESTS = Subscription("notifications.notification-request", NOTIFICATION_REQUEST)
 # staff rosters, kept by the services that assign work
@@ -65,6 +77,11 @@ LICENSING_STAFF = Subscription("licensing.staff", IDENTITY_USER_CHANGED)
 WORKFLOWS_SUBMITTED = Subscription("workflows.application-submitted", APPLICATION_SUBMITTED)
 WORKFLOWS_TASK_COMPLETED = Subscription("workflows.task-completed", "*.task.completed")
 WORKFLOWS_LICENSE_ISSUED = Subscription("workflows.license-issued", LICENSE_ISSUED)
+WORKFLOWS_LICENSE_EVENTS = Subscription(
+    "workflows.license-events", LICENSE_CHANGED, (RENEWAL_ASSESSED,),
+)
+# applications keeps a view of licenses, to check who may renew, transfer or move one
+APPLICATIONS_LICENSES = Subscription("applications.licenses", LICENSE_CHANGED)
 WORKFLOWS_APPLICANT_ACTIONS = Subscription(
     "workflows.applicant-actions", APPLICATION_CORRECTED, (APPLICATION_WITHDRAWN,),
 )
@@ -81,6 +98,9 @@ TOPOLOGY: tuple[Subscription, ...] = (
     WORKFLOWS_TASK_COMPLETED,
     WORKFLOWS_LICENSE_ISSUED,
     WORKFLOWS_APPLICANT_ACTIONS,
+    WORKFLOWS_LICENSE_EVENTS,
+    LICENSING_LIFECYCLE,
+    APPLICATIONS_LICENSES,
     APPLICATIONS_STAFF,
     LICENSING_STAFF,
 )
