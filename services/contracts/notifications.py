@@ -30,6 +30,12 @@ from services.contracts.types import Language, Mobile
 #   complaint_resolved     complaint_id, tracking_code, resolved_at, resolution
 #   sanction_imposed       license_number, sanction (warning | suspension | revocation),
 #                          reason, effective_from, until (optional: end of a suspension)
+# The rest of a license's life (renewal, transfer, change of address, expiry):
+#   license_renewed        license_number, valid_until
+#   transfer_consent_requested  license_number, holder_name, deadline      (to the new holder)
+#   license_transferred    license_number, audience (previous | new), other_name
+#   address_changed        license_number, address
+#   license_expired        license_number, valid_until
 # Links in messages point at /applications/<application_id>, /tasks/<task_id> (task_*),
 # /complaints/<complaint_id> (complaint_*) or /licenses/<license_number> (expiry_reminder,
 # sanction_imposed), so those fields are required by their templates.
@@ -49,6 +55,11 @@ NotificationTemplate = Literal[
     "complaint_received",
     "complaint_resolved",
     "sanction_imposed",
+    "license_renewed",
+    "transfer_consent_requested",
+    "license_transferred",
+    "address_changed",
+    "license_expired",
 ]
 
 
