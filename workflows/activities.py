@@ -7,7 +7,14 @@ from __future__ import annotations
 from temporalio import activity
 
 from services.contracts.applications import ApplicationStatusChanged
-from services.contracts.licensing import IssueLicense
+from services.contracts.licensing import (
+    AssessRenewal,
+    ExpireLicense,
+    IssueLicense,
+    RelocateOffice,
+    RenewLicense,
+    TransferLicense,
+)
 from services.contracts.notifications import NotificationRequested
 from services.contracts.tasks import (
     CANCEL_BY_SERVICE,
@@ -60,6 +67,33 @@ class BusActivities:
         await self.bus.publish(command, correlation_id=command.case_id,
                                message_id=f"{command.case_id}:issue")
 
+    @activity.defn
+    async def assess_renewal(self, command: AssessRenewal) -> None:
+        await self.bus.publish(command, correlation_id=command.case_id,
+                               message_id=f"{command.case_id}:assess")
+
+    @activity.defn
+    async def renew_license(self, command: RenewLicense) -> None:
+        await self.bus.publish(command, correlation_id=command.case_id,
+                               message_id=f"{command.case_id}:renew")
+
+    @activity.defn
+    async def transfer_license(self, command: TransferLicense) -> None:
+        await self.bus.publish(command, correlation_id=command.case_id,
+                               message_id=f"{command.case_id}:transfer")
+
+    @activity.defn
+    async def relocate_office(self, command: RelocateOffice) -> None:
+        await self.bus.publish(command, correlation_id=command.case_id,
+                               message_id=f"{command.case_id}:relocate")
+
+    @activity.defn
+    async def expire_license(self, command: ExpireLicense) -> None:
+        await self.bus.publish(command, correlation_id=command.case_id,
+                               message_id=f"{command.case_id}:expire:{command.valid_until}")
+
     def all(self) -> list:
         return [self.open_task, self.task_deadline, self.cancel_task, self.publish_status,
-                self.request_notification, self.issue_license]
+                self.request_notification, self.issue_license, self.assess_renewal,
+                self.renew_license, self.transfer_license, self.relocate_office,
+                self.expire_license]

@@ -5,7 +5,6 @@ the case is interrupted (withdrawn)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 

@@ -36,7 +36,20 @@ class StepPolicy(BaseModel):
 class CasePolicies(BaseModel):
     steps: dict[str, StepPolicy]
     correction_deadline_seconds: float
+    consent_deadline_seconds: float = 14 * 86400
 
     @property
     def correction_deadline(self) -> timedelta:
         return timedelta(seconds=self.correction_deadline_seconds)
+
+    @property
+    def consent_deadline(self) -> timedelta:
+        return timedelta(seconds=self.consent_deadline_seconds)
+
+
+class TermPolicy(BaseModel):
+    """When a license's holder is reminded of its end, and how long after the end date it
+    stays valid before it expires."""
+
+    reminder_days: list[int] = [90, 30, 7]
+    grace_days: float = 0

@@ -20,13 +20,18 @@ from services.kit.bus import Bus
 from services.kit.metrics import KitMetrics
 from workflows import search_attributes
 from workflows.activities import BusActivities
+from workflows.address_change.workflow import AddressChangeWorkflow
 from workflows.bridge import Bridge
+from workflows.license_term.workflow import LicenseTermWorkflow
 from workflows.new_license.workflow import NewLicenseWorkflow
+from workflows.renewal.workflow import RenewalWorkflow
 from workflows.settings import WorkflowsSettings
+from workflows.transfer.workflow import TransferWorkflow
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS = [NewLicenseWorkflow]
+WORKFLOWS = [NewLicenseWorkflow, RenewalWorkflow, TransferWorkflow, AddressChangeWorkflow,
+             LicenseTermWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -88,7 +93,7 @@ class WorkflowsProcess:
             self._client = await connect(self.settings, runtime=self._runtime)
         await ensure_search_attributes(self.client, self.settings.temporal_namespace)
         Bridge(self.bus, self.client, self.settings.task_queue,
-               self.settings.case_policies()).register()
+               self.settings.case_policies(), self.settings.term_policy()).register()
         activities = BusActivities(self.bus)
         self.worker = Worker(
             self.client,

@@ -4,7 +4,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
-from workflows.policies import CasePolicies, StepPolicy
+from workflows.policies import CasePolicies, StepPolicy, TermPolicy
 
 
 class WorkflowsSettings(ServiceSettings):
@@ -26,6 +26,10 @@ class WorkflowsSettings(ServiceSettings):
     escalate_every_hours: float = Field(default=24, gt=0)
     escalation_returns_to_queue: bool = True
     correction_deadline_days: float = Field(default=14, gt=0)
+    consent_deadline_days: float = Field(default=14, gt=0)
+    # a license's end: reminders this many days before, and the grace after its date
+    expiry_reminder_days: list[int] = [90, 30, 7]
+    expiry_grace_days: float = Field(default=30, ge=0)
 
     def case_policies(self) -> CasePolicies:
         def step(due_hours: float) -> StepPolicy:
@@ -42,4 +46,9 @@ class WorkflowsSettings(ServiceSettings):
                 "licensing_decision": step(self.licensing_decision_due_hours),
             },
             correction_deadline_seconds=self.correction_deadline_days * 86400,
+            consent_deadline_seconds=self.consent_deadline_days * 86400,
         )
+
+    def term_policy(self) -> TermPolicy:
+        return TermPolicy(reminder_days=sorted(self.expiry_reminder_days, reverse=True),
+                          grace_days=self.expiry_grace_days)

@@ -9,13 +9,16 @@ from fastapi.responses import Response
 
 from services.applications import repository, service
 from services.applications.models import (
+    AddressChangeCreate,
     Application,
     ApplicationCreate,
     ApplicationPublic,
     DocumentPublic,
+    LicenseCase,
+    TransferCreate,
     Withdrawal,
 )
-from services.contracts.applications import REQUIRED_DOCUMENTS
+from services.contracts.applications import REQUIRED_DOCUMENTS_BY_KIND
 from services.kit.auth import Principal, current_principal, forbid, require_roles
 from services.kit.errors import FieldError
 from services.kit.storage import UploadRejected, display_name, inspect_upload
@@ -30,7 +33,7 @@ async def _public(uow: UnitOfWork, application: Application) -> ApplicationPubli
         application,
         documents=await repository.documents(uow.session, application.id),
         timeline=await repository.timeline(uow.session, application.id),
-        required=list(REQUIRED_DOCUMENTS),
+        required=list(REQUIRED_DOCUMENTS_BY_KIND[application.kind]),
     )
 
 
@@ -60,6 +63,49 @@ async def submit_application(
 ) -> ApplicationPublic:
     async with request.app.state.runtime.uow() as uow:
         application = await service.submit(uow, body, who)
+        await uow.commit()
+        return await _public(uow, application)
+
+
+Applicant = Annotated[Principal, Depends(require_roles("applicant"))]
+
+
+@router.post("/renewal", status_code=201, response_model=ApplicationPublic)
+async def apply_for_renewal(request: Request, body: LicenseCase, who: Applicant
+                            ) -> ApplicationPublic:
+    async with request.app.state.runtime.uow() as uow:
+        application = await service.open_license_case(uow, who, "renewal", body.license_number)
+        await uow.commit()
+        return await _public(uow, application)
+
+
+@router.post("/transfer", status_code=201, response_model=ApplicationPublic)
+async def apply_for_transfer(request: Request, body: TransferCreate, who: Applicant
+                             ) -> ApplicationPublic:
+    async with request.app.state.runtime.uow() as uow:
+        application = await service.open_license_case(
+            uow, who, "transfer", body.license_number, new_holder=body.new_holder)
+        await uow.commit()
+        return await _public(uow, application)
+
+
+@router.post("/address-change", status_code=201, response_model=ApplicationPublic)
+async def apply_for_address_change(request: Request, body: AddressChangeCreate,
+                                   who: Applicant) -> ApplicationPublic:
+    async with request.app.state.runtime.uow() as uow:
+        application = await service.open_license_case(
+            uow, who, "address_change", body.license_number, county=body.county,
+            address=body.address)
+        await uow.commit()
+        return await _public(uow, application)
+
+
+@router.post("/{application_id}/consent", response_model=ApplicationPublic)
+async def consent_to_transfer(request: Request, application_id: str, who: Who
+                              ) -> ApplicationPublic:
+    async with request.app.state.runtime.uow() as uow:
+        application = await _load(request, uow, application_id, who)
+        await _run(request, who, service.consent(uow, application, who))
         await uow.commit()
         return await _public(uow, application)
 
@@ -104,7 +150,7 @@ async def upload_document(
                          else 422) from exc
     async with request.app.state.runtime.uow() as uow:
         application = await _load(request, uow, application_id, who)
-        if not service.is_owner(application, who):
+        if not (service.is_owner(application, who) or service.is_new_holder(application, who)):
             forbid(request, who, "only the applicant uploads documents")
         stored = await request.app.state.files.put(data, content_type)
         document = None

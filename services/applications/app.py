@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.applications import api, handlers
-from services.applications.models import Application, Document, TimelineEntry
+from services.applications.models import Application, Document, LicenseView, TimelineEntry
 from services.applications.settings import ApplicationsSettings
 from services.contracts import routing
 from services.kit.http import build_runtime, create_service_app
@@ -20,6 +20,7 @@ def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
     runtime = build_runtime(
         NAME, settings,
         [Application.__table__, TimelineEntry.__table__, Document.__table__,  # type: ignore[attr-defined]
+         LicenseView.__table__,  # type: ignore[attr-defined]
          *TaskModule.tables],
     )
     tasks = TaskModule(runtime, service=NAME, kinds=("document_review",),

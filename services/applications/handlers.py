@@ -6,6 +6,7 @@ from services.applications import service
 from services.contracts import routing
 from services.contracts.applications import ApplicationStatusChanged
 from services.contracts.envelope import Envelope
+from services.contracts.licensing import LicenseChanged
 from services.kit.bus import Reject
 from services.kit.http import Runtime
 from services.kit.uow import UnitOfWork, idempotent
@@ -19,8 +20,14 @@ async def on_status_changed(uow: UnitOfWork, _envelope: Envelope,
         raise Reject("unknown_application", str(exc)) from exc
 
 
+async def on_license_changed(uow: UnitOfWork, _envelope: Envelope, event: LicenseChanged) -> None:
+    await service.record_license(uow, event)
+
+
 def register(runtime: Runtime) -> None:
     bus = runtime.bus
-    subscription = routing.APPLICATIONS_STATUS
-    bus.subscribe(subscription,
-                  idempotent(bus.queue_name(subscription), runtime.uow, on_status_changed))
+    for subscription, handler in (
+        (routing.APPLICATIONS_STATUS, on_status_changed),
+        (routing.APPLICATIONS_LICENSES, on_license_changed),
+    ):
+        bus.subscribe(subscription, idempotent(bus.queue_name(subscription), runtime.uow, handler))

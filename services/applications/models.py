@@ -42,12 +42,37 @@ class Application(SQLModel, table=True):
     correction_requested_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     correction_submitted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     withdrawal_requested_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # a transfer's new holder, and when they agreed
+    new_holder_national_code: str | None = Field(default=None, index=True, max_length=10)
+    new_holder_name: str | None = Field(default=None, max_length=120)
+    new_holder_mobile: str | None = Field(default=None, max_length=11)
+    new_holder_email: str | None = Field(default=None, max_length=254)
+    new_holder_language: str | None = Field(default=None, max_length=2)
+    consented_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     @property
     def case_id(self) -> str:
         return f"application-{self.id}"
+
+
+class LicenseView(SQLModel, table=True):
+    """What applications knows of a license, kept from licensing's ``license changed``
+    events: who holds it, where, until when, and whether it is active."""
+
+    __tablename__ = "license_view"
+
+    number: str = Field(primary_key=True, max_length=30)
+    status: str = Field(max_length=20)
+    holder_national_code: str = Field(index=True, max_length=10)
+    holder_name: str = Field(max_length=120)
+    holder_mobile: str = Field(max_length=11)
+    county: str = Field(max_length=50)
+    area: str = Field(max_length=10)
+    address: str = Field(max_length=500)
+    valid_until: dt.date
+    version: int
 
 
 class TimelineEntry(SQLModel, table=True):
@@ -99,6 +124,33 @@ class ApplicationCreate(BaseModel):
     address: Address
 
 
+class LicenseCase(BaseModel):
+    """A holder's request about their license."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    license_number: str = PydanticField(min_length=3, max_length=30)
+
+
+class NewHolder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    national_code: NationalCode
+    name: PersonName
+    mobile: Mobile
+    email: EmailStr | None = None
+    language: Language = "fa"
+
+
+class TransferCreate(LicenseCase):
+    new_holder: NewHolder
+
+
+class AddressChangeCreate(LicenseCase):
+    county: CountyCode
+    address: Address
+
+
 class Withdrawal(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -145,6 +197,9 @@ class ApplicationPublic(BaseModel):
     address: str
     license_number: str | None
     decision_reason: str | None
+    new_holder_national_code: str | None
+    new_holder_name: str | None
+    consented_at: dt.datetime | None
     correction_documents: list[str]
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.applications.models import Application, Document, TimelineEntry
+from services.applications.models import Application, Document, LicenseView, TimelineEntry
+from services.contracts.applications import FINAL_STATUSES
 
 
 async def get(session: AsyncSession, application_id: str) -> Application | None:
@@ -49,10 +51,27 @@ async def visible(session: AsyncSession, *, national_code: str | None, county: s
                   limit: int, offset: int) -> list[Application]:
     query = select(Application)
     if national_code is not None:
-        query = query.where(Application.national_code == national_code)
+        # their own cases, and transfers that name them as the new holder
+        query = query.where(or_(col(Application.national_code) == national_code,
+                                col(Application.new_holder_national_code) == national_code))
     if county is not None:
         query = query.where(Application.county == county)
     rows = await session.exec(
         query.order_by(col(Application.created_at).desc()).offset(offset).limit(limit)
     )
     return list(rows.all())
+
+
+async def license_view(session: AsyncSession, number: str) -> LicenseView | None:
+    return await session.get(LicenseView, number)
+
+
+async def open_case_for_license(session: AsyncSession, number: str, kind: str) -> bool:
+    row = await session.exec(
+        select(Application.id).where(
+            Application.license_number == number, Application.kind == kind,
+            col(Application.status).not_in(FINAL_STATUSES),
+            col(Application.withdrawal_requested_at).is_(None),
+        )
+    )
+    return row.first() is not None

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from services.applications import repository
-from services.applications.models import Application, ApplicationCreate, Document, TimelineEntry
+from services.applications.models import (
+    Application,
+    ApplicationCreate,
+    Document,
+    LicenseView,
+    NewHolder,
+    TimelineEntry,
+)
 from services.contracts.applications import (
-    REQUIRED_DOCUMENTS,
+    FINAL_STATUSES,
+    REQUIRED_DOCUMENTS_BY_KIND,
     WITHDRAWABLE_STATUSES,
     Applicant,
+    ApplicationConsented,
     ApplicationCorrected,
     ApplicationStatusChanged,
     ApplicationSubmitted,
     ApplicationWithdrawn,
 )
+from services.contracts.licensing import LicenseChanged
 from services.kit.auth import Principal
 from services.kit.db import utcnow
 from services.kit.errors import FieldError
@@ -21,7 +31,8 @@ from services.kit.uow import UnitOfWork
 
 STAFF_ROLES = ("clerk", "inspector", "licensing_officer", "supervisor")
 # while these hold, the applicant may still add or replace documents
-UPLOAD_STATUSES = frozenset({"submitted", "document_review", "correction_requested"})
+UPLOAD_STATUSES = frozenset(
+    {"submitted", "awaiting_consent", "document_review", "correction_requested"})
 
 
 class ApplicationNotFound(Exception):
@@ -35,7 +46,7 @@ class Conflict(Exception):
 def may_see(application: Application, who: Principal) -> bool:
     if who.has("admin"):
         return True
-    if who.has("applicant") and who.national_code == application.national_code:
+    if is_owner(application, who) or is_new_holder(application, who):
         return True
     return who.county == application.county and who.has(*STAFF_ROLES)
 
@@ -44,11 +55,16 @@ def is_owner(application: Application, who: Principal) -> bool:
     return who.has("applicant") and who.national_code == application.national_code
 
 
+def is_new_holder(application: Application, who: Principal) -> bool:
+    return (who.has("applicant") and application.new_holder_national_code is not None
+            and who.national_code == application.new_holder_national_code)
+
+
 async def submit(uow: UnitOfWork, data: ApplicationCreate, who: Principal) -> Application:
     if data.national_code != who.national_code:
         raise FieldError("national_code", "national_code_not_yours", status_code=403)
-    now = utcnow()
     application = Application(
+        kind="new_license",
         national_code=data.national_code,
         applicant_name=data.name,
         mobile=data.mobile,
@@ -57,10 +73,50 @@ async def submit(uow: UnitOfWork, data: ApplicationCreate, who: Principal) -> Ap
         county=data.county,
         area=data.area,
         address=data.address,
-        created_at=now,
-        updated_at=now,
-        awaiting="clerk",
     )
+    return await _open(uow, application, who)
+
+
+async def open_license_case(uow: UnitOfWork, who: Principal, kind: str, license_number: str, *,
+                            county: str | None = None, address: str | None = None,
+                            new_holder: NewHolder | None = None) -> Application:
+    """A holder's renewal, transfer or change of address of a license they hold."""
+    view = await repository.license_view(uow.session, license_number)
+    if view is None or view.holder_national_code != who.national_code:
+        raise FieldError("license_number", "license_not_yours")
+    if view.status != "active":
+        raise FieldError("license_number", "license_not_active", status_code=409)
+    if kind == "address_change" and county != view.county:
+        # a move to another county is a new license there, not a change of address
+        raise FieldError("county", "county_must_match")
+    if new_holder is not None and new_holder.national_code == who.national_code:
+        raise FieldError("new_holder.national_code", "transfer_to_self")
+    if await repository.open_case_for_license(uow.session, license_number, kind):
+        raise FieldError("license_number", "case_already_open", status_code=409)
+    application = Application(
+        kind=kind,
+        national_code=view.holder_national_code,
+        applicant_name=view.holder_name,
+        mobile=view.holder_mobile,
+        county=view.county,
+        area=view.area,
+        address=address or view.address,
+        license_number=license_number,
+        awaiting="new_holder" if new_holder else "clerk",
+    )
+    if new_holder is not None:
+        application.new_holder_national_code = new_holder.national_code
+        application.new_holder_name = new_holder.name
+        application.new_holder_mobile = new_holder.mobile
+        application.new_holder_email = str(new_holder.email) if new_holder.email else None
+        application.new_holder_language = new_holder.language
+    return await _open(uow, application, who)
+
+
+async def _open(uow: UnitOfWork, application: Application, who: Principal) -> Application:
+    now = utcnow()
+    application.created_at = application.updated_at = now
+    application.awaiting = application.awaiting or "clerk"
     uow.session.add(application)
     await uow.session.flush()  # the timeline entry points at the application row
     uow.session.add(
@@ -69,23 +125,70 @@ async def submit(uow: UnitOfWork, data: ApplicationCreate, who: Principal) -> Ap
             actor=who.actor, occurred_at=now,
         )
     )
+    new_holder = None
+    if application.new_holder_national_code:
+        new_holder = Applicant(
+            national_code=application.new_holder_national_code,
+            name=application.new_holder_name or "", mobile=application.new_holder_mobile or "",
+            email=application.new_holder_email,
+            language=application.new_holder_language or "fa",  # type: ignore[arg-type]
+        )
     uow.publish(
         ApplicationSubmitted(
             application_id=application.id,
             case_id=application.case_id,
-            kind="new_license",
+            kind=application.kind,  # type: ignore[arg-type]
             applicant=Applicant(
-                national_code=data.national_code, name=data.name, mobile=data.mobile,
-                email=data.email, language=data.language,
+                national_code=application.national_code, name=application.applicant_name,
+                mobile=application.mobile, email=application.email,
+                language=application.language,  # type: ignore[arg-type]
             ),
-            county=data.county,
-            area=data.area,
-            address=data.address,
+            county=application.county,
+            area=application.area,  # type: ignore[arg-type]
+            address=application.address,
             submitted_at=now,
+            license_number=application.license_number,
+            new_holder=new_holder,
         ),
         correlation_id=application.case_id,
     )
     return application
+
+
+async def consent(uow: UnitOfWork, application: Application, who: Principal) -> None:
+    """The new holder of a transfer agrees to take the license on."""
+    if not is_new_holder(application, who):
+        raise PermissionError("only the named new holder consents")
+    if application.consented_at or application.status in FINAL_STATUSES \
+            or application.withdrawal_requested_at:
+        raise Conflict("no consent is awaited on this case")
+    now = utcnow()
+    application.consented_at = now
+    application.awaiting = "clerk"
+    uow.session.add(application)
+    uow.publish(
+        ApplicationConsented(application_id=application.id, case_id=application.case_id,
+                             national_code=who.national_code or "", consented_at=now),
+        correlation_id=application.case_id,
+    )
+
+
+async def record_license(uow: UnitOfWork, event: LicenseChanged) -> None:
+    """Keep the newest state of each license; a late older event changes nothing."""
+    snapshot = event.license
+    view = await uow.session.get(LicenseView, snapshot.number)
+    if view is not None and view.version >= snapshot.version:
+        return
+    view = view or LicenseView(number=snapshot.number, status=snapshot.status,
+                               holder_national_code=snapshot.holder_national_code,
+                               holder_name=snapshot.holder_name,
+                               holder_mobile=snapshot.holder_mobile, county=snapshot.county,
+                               area=snapshot.area, address=snapshot.address,
+                               valid_until=snapshot.valid_until, version=snapshot.version)
+    for field in ("status", "holder_national_code", "holder_name", "holder_mobile", "county",
+                  "area", "address", "valid_until", "version"):
+        setattr(view, field, getattr(snapshot, field))
+    uow.session.add(view)
 
 
 async def record_status(uow: UnitOfWork, event: ApplicationStatusChanged) -> None:
@@ -122,11 +225,11 @@ async def record_status(uow: UnitOfWork, event: ApplicationStatusChanged) -> Non
 
 async def add_document(uow: UnitOfWork, application: Application, who: Principal, *,
                        document_type: str, stored: StoredFile, name: str) -> Document:
-    if not is_owner(application, who):
+    if not (is_owner(application, who) or is_new_holder(application, who)):
         raise PermissionError("only the applicant uploads documents")
     if application.status not in UPLOAD_STATUSES or application.withdrawal_requested_at:
         raise Conflict("documents can no longer be changed on this case")
-    if document_type not in REQUIRED_DOCUMENTS:
+    if document_type not in REQUIRED_DOCUMENTS_BY_KIND[application.kind]:
         raise FieldError("document_type", "document_type_unknown")
     for old in await repository.documents(uow.session, application.id, current_only=True):
         if old.document_type == document_type:

@@ -11,25 +11,32 @@ from services.contracts import routing
 from services.contracts.envelope import Message
 from services.contracts.types import Address, Area, Language, Mobile, NationalCode, PersonName
 
-ApplicationKind = Literal["new_license"]
+ApplicationKind = Literal["new_license", "renewal", "transfer", "address_change"]
 
 ApplicationStatus = Literal[
     "submitted",
+    "awaiting_consent",
     "document_review",
     "correction_requested",
     "inspection",
     "decision",
     "issuing",
     "issued",
+    "renewed",
+    "transferred",
+    "relocated",
     "rejected",
     "withdrawn",
     "abandoned",
 ]
 # after these nothing more happens to a case
-FINAL_STATUSES = frozenset({"issued", "rejected", "withdrawn", "abandoned"})
-# an applicant may withdraw until the license is being issued
+FINAL_STATUSES = frozenset(
+    {"issued", "renewed", "transferred", "relocated", "rejected", "withdrawn", "abandoned"}
+)
+# an applicant may withdraw until the license is being issued or changed
 WITHDRAWABLE_STATUSES = frozenset(
-    {"submitted", "document_review", "correction_requested", "inspection", "decision"}
+    {"submitted", "awaiting_consent", "document_review", "correction_requested", "inspection",
+     "decision"}
 )
 
 # What an applicant for a new office license uploads, each once (a correction replaces it).
@@ -41,7 +48,17 @@ REQUIRED_DOCUMENTS: tuple[str, ...] = (
 )
 DocumentType = Literal[
     "national_id_card", "education_certificate", "premises_document", "clearance_certificate",
+    "transfer_agreement",
 ]
+# What each kind of application needs; for a transfer, the new holder's papers and the
+# agreement between the two holders.
+REQUIRED_DOCUMENTS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "new_license": REQUIRED_DOCUMENTS,
+    "renewal": ("national_id_card", "clearance_certificate"),
+    "transfer": ("national_id_card", "education_certificate", "clearance_certificate",
+                 "transfer_agreement"),
+    "address_change": ("premises_document",),
+}
 
 # What a timeline entry records: a change of status, or something that happened meanwhile.
 TimelineKind = Literal["status", "reminder", "escalation"]
@@ -68,6 +85,10 @@ class ApplicationSubmitted(Message):
     area: Area
     address: Address
     submitted_at: datetime
+    # the license a renewal, transfer or change of address is about
+    license_number: str | None = None
+    # a transfer's new holder
+    new_holder: Applicant | None = None
 
 
 class ApplicationStatusChanged(Message):
@@ -110,3 +131,13 @@ class ApplicationWithdrawn(Message):
     case_id: str
     reason: str | None = None
     withdrawn_at: datetime
+
+class ApplicationConsented(Message):
+    """A transfer's new holder agreed to take the license on."""
+
+    ROUTING_KEY: ClassVar = routing.APPLICATION_CONSENTED
+
+    application_id: str
+    case_id: str
+    national_code: str
+    consented_at: datetime

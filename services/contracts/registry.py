@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.contracts.applications import (
+    ApplicationConsented,
     ApplicationCorrected,
     ApplicationStatusChanged,
     ApplicationSubmitted,
@@ -40,6 +41,7 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         ApplicationStatusChanged,
         ApplicationCorrected,
         ApplicationWithdrawn,
+        ApplicationConsented,
         OpenApplicationsTask,
         ApplicationsTaskDeadline,
         CancelApplicationsTask,

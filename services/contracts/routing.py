@@ -16,6 +16,7 @@ APPLICATION_SUBMITTED = "applications.application.submitted"
 APPLICATION_STATUS_CHANGED = "workflows.application.status_changed"
 APPLICATION_CORRECTED = "applications.application.corrected"
 APPLICATION_WITHDRAWN = "applications.application.withdrawn"
+APPLICATION_CONSENTED = "applications.application.consented"
 APPLICATIONS_TASK_COMPLETED = "applications.task.completed"
 LICENSING_TASK_COMPLETED = "licensing.task.completed"
 LICENSE_ISSUED = "licensing.license.issued"
@@ -83,7 +84,8 @@ WORKFLOWS_LICENSE_EVENTS = Subscription(
 # applications keeps a view of licenses, to check who may renew, transfer or move one
 APPLICATIONS_LICENSES = Subscription("applications.licenses", LICENSE_CHANGED)
 WORKFLOWS_APPLICANT_ACTIONS = Subscription(
-    "workflows.applicant-actions", APPLICATION_CORRECTED, (APPLICATION_WITHDRAWN,),
+    "workflows.applicant-actions", APPLICATION_CORRECTED,
+    (APPLICATION_WITHDRAWN, APPLICATION_CONSENTED),
 )
 
 # Every process declares the whole topology at start-up, so a message published before

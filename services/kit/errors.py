@@ -54,6 +54,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Upload a new copy of every document the correction request names first.",
         "ابتدا نسخه جدید همه مدارکی را که در درخواست اصلاح آمده بارگذاری کنید.",
     ),
+    "license_not_yours": (
+        "You hold no license with this number.",
+        "پروانه‌ای با این شماره به نام شما نیست.",
+    ),
+    "license_not_active": (
+        "This license is not active (suspended, revoked or expired).",
+        "این پروانه فعال نیست (تعلیق، لغو یا منقضی شده است).",
+    ),
+    "county_must_match": (
+        "The new address must be in the same county as the license; moving to another "
+        "county needs a new license there.",
+        "نشانی جدید باید در همان شهرستان پروانه باشد؛ انتقال به شهرستان دیگر نیازمند پروانه "
+        "جدید در آن شهرستان است.",
+    ),
+    "transfer_to_self": (
+        "A license cannot be transferred to its own holder.",
+        "پروانه را نمی‌توان به دارنده فعلی آن منتقل کرد.",
+    ),
+    "case_already_open": (
+        "A request of this kind for this license is already in progress.",
+        "درخواستی از همین نوع برای این پروانه در جریان است.",
+    ),
     "string_too_short": ("Too short.", "بیش از حد کوتاه است."),
     "string_too_long": ("Too long.", "بیش از حد طولانی است."),
     "literal_error": ("Not one of the allowed values.", "جزو مقادیر مجاز نیست."),

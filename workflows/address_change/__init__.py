@@ -1,0 +1,1 @@
+"""Change of an office's address within its county."""

@@ -1,0 +1,1 @@
+"""The term of a license: reminders before its end, expiry after the grace."""

@@ -1,0 +1,1 @@
+"""Renewal of a license by its holder."""

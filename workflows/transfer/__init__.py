@@ -1,0 +1,1 @@
+"""Transfer of a license from its holder to a named new holder."""
