@@ -44,6 +44,10 @@ LINKS: dict[str, tuple[str, str]] = {
     "complaint_resolved": ("/complaints/{}", "complaint_id"),
     "expiry_reminder": ("/licenses/{}", "license_number"),
     "sanction_imposed": ("/licenses/{}", "license_number"),
+    "license_renewed": ("/licenses/{}", "license_number"),
+    "license_transferred": ("/licenses/{}", "license_number"),
+    "address_changed": ("/licenses/{}", "license_number"),
+    "license_expired": ("/licenses/{}", "license_number"),
 }
 DEFAULT_LINK = ("/applications/{}", "application_id")
 

@@ -77,6 +77,20 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "license_number": "GL-06-000123", "sanction": "suspension",
         "reason": "دریافت وجه بیش از تعرفه مصوب", "effective_from": "2025-09-01",
         "until": "2025-10-01"}),
+    "license_renewed": ("license_renewed", {
+        "license_number": "GL-06-000123", "valid_until": "2032-03-20"}),
+    "transfer_consent_requested": ("transfer_consent_requested", {
+        "license_number": "GL-06-000123", "holder_name": "مریم احمدی",
+        "deadline": "2025-09-15"}),
+    "license_transferred": ("license_transferred", {
+        "license_number": "GL-06-000123", "audience": "previous", "other_name": "رضا محمدی"}),
+    "license_transferred.new": ("license_transferred", {
+        "license_number": "GL-06-000123", "audience": "new", "other_name": "مریم احمدی"}),
+    "address_changed": ("address_changed", {
+        "license_number": "GL-06-000123",
+        "address": "رشت، خیابان سعدی، نبش کوچه 12، پلاک 8"}),
+    "license_expired": ("license_expired", {
+        "license_number": "GL-06-000123", "valid_until": "2026-03-20"}),
 }
 
 
@@ -194,6 +208,9 @@ def test_html_escapes_what_people_typed_and_text_keeps_it(renderer: Renderer) ->
                           "effective_from": "2025-09-01"}, "fine"),
     ("complaint_received", {"complaint_id": "c1", "tracking_code": "1", "audience": "press",
                             "received_at": "2025-07-23"}, "audience"),
+    ("license_transferred", {"license_number": "GL-1", "audience": "heir",
+                             "other_name": "x"}, "audience"),
+    ("license_transferred", {"license_number": "GL-1", "other_name": "x"}, "audience"),
     ("task_reminder", {"task_kind": "document_review", "due_at": "2025-07-23"}, "task_id"),
     ("no_such_template", {}, "no_such_template"),
 ])

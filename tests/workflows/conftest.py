@@ -77,19 +77,21 @@ class Harness:
     applications: Probe  # task commands to applications
     licensing: Probe  # task commands to licensing
     issue: Probe  # license issuance commands
+    lifecycle: Probe  # renew, transfer, relocate, expire, assess
     status: Probe  # status events for the timeline
     notices: Probe  # notification requests
 
-    async def start(self, case_policies: CasePolicies) -> WorkflowHandle[Any, Any]:
+    async def start(self, case_policies: CasePolicies, workflow: Any = NewLicenseWorkflow,
+                    **extra: Any) -> WorkflowHandle[Any, Any]:
         app_id = uuid.uuid4().hex
         return await self.client.start_workflow(
-            NewLicenseWorkflow.run,
+            workflow.run,
             NewLicenseInput(
                 application_id=app_id, case_id=f"application-{app_id}",
                 applicant=Applicant(national_code="0499370899", name="Maryam Ahmadi",
                                     mobile="09121234567"),
                 county="rasht", area="urban", address="Rasht, Imam Khomeini St. 12",
-                submitted_at=datetime.now(UTC), policies=case_policies,
+                submitted_at=datetime.now(UTC), policies=case_policies, **extra,
             ),
             id=f"application-{app_id}", task_queue=self.task_queue,
         )
@@ -129,6 +131,7 @@ async def harness(bus_ns: BusNamespace, amqp: aio_pika.abc.AbstractChannel
                 applications=await probe(routing.APPLICATIONS_TASKS),
                 licensing=await probe(routing.LICENSING_TASKS),
                 issue=await probe(routing.LICENSING_ISSUE),
+                lifecycle=await probe(routing.LICENSING_LIFECYCLE),
                 status=await probe(routing.APPLICATIONS_STATUS),
                 notices=await probe(routing.NOTIFICATIONS_REQUESTS),
             )
