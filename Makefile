@@ -20,10 +20,24 @@ export PIP_ROOT_USER_ACTION := ignore
 
 venv: $(STAMP)
 
-# Debian ships python without ensurepip unless python3-venv is installed: add it
-# when we can (root with apt-get) and try once more.
+# System libraries the certificate renderer (WeasyPrint: Pango, HarfBuzz) and its Persian
+# font need, and promtool for the alert-rule tests; installed when missing and we can.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core prometheus
+
 $(STAMP): pyproject.toml
 	@set -e; \
+	missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing system packages: $$missing"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get update; apt-get install -y --no-install-recommends $$missing; \
+		else \
+			echo "missing system packages (sudo apt-get install $$missing)" >&2; exit 1; \
+		fi; \
+	fi; \
+	: "Debian ships python without ensurepip unless python3-venv is installed: add it"; \
+	: "when we can (root with apt-get) and try once more"; \
 	if ! $(PYTHON) -m venv $(VENV); then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "python -m venv failed: installing the venv module with apt-get"; \

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import uvicorn
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.kit import logs
 from workflows.process import WorkflowsProcess, sdk_runtime
 from workflows.settings import WorkflowsSettings
 
@@ -37,12 +37,13 @@ def health_app(process: WorkflowsProcess) -> FastAPI:
 
 async def main() -> None:
     settings = WorkflowsSettings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("workflows", level=settings.log_level,
+                   fmt=getattr(settings, "log_format", None))
     async with WorkflowsProcess(settings, runtime=sdk_runtime(settings)) as process:
         server = uvicorn.Server(uvicorn.Config(health_app(process), host=settings.host,
                                                port=settings.port,
-                                               log_level=settings.log_level.lower()))
+                                               log_level=settings.log_level.lower(),
+                                               log_config=None))
         await server.serve()
 
 

@@ -45,12 +45,13 @@ log = logging.getLogger(__name__)
 
 class Bridge:
     def __init__(self, bus: Bus, client: Client, task_queue: str, policies: CasePolicies,
-                 term_policy: TermPolicy) -> None:
+                 term_policy: TermPolicy, workflow_id_prefix: str = "") -> None:
         self.bus = bus
         self.client = client
         self.task_queue = task_queue
         self.policies = policies
         self.term_policy = term_policy
+        self.workflow_id_prefix = workflow_id_prefix
 
     def register(self) -> None:
         self.bus.subscribe(routing.WORKFLOWS_SUBMITTED, self.on_submitted)
@@ -79,7 +80,7 @@ class Bridge:
             await self._signal(envelope.correlation_id, "renewal_assessed", event)
             return
         snapshot = event.license
-        term_id = f"license-{snapshot.number}"
+        term_id = f"{self.workflow_id_prefix}license-{snapshot.number}"
         if event.change in TERM_STARTS:
             holder = Recipient(id=snapshot.holder_national_code, mobile=snapshot.holder_mobile)
             await self._start(

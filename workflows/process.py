@@ -93,7 +93,8 @@ class WorkflowsProcess:
             self._client = await connect(self.settings, runtime=self._runtime)
         await ensure_search_attributes(self.client, self.settings.temporal_namespace)
         Bridge(self.bus, self.client, self.settings.task_queue,
-               self.settings.case_policies(), self.settings.term_policy()).register()
+               self.settings.case_policies(), self.settings.term_policy(),
+               self.settings.workflow_id_prefix).register()
         activities = BusActivities(self.bus)
         self.worker = Worker(
             self.client,
@@ -131,5 +132,8 @@ def sdk_runtime(settings: WorkflowsSettings) -> Runtime | None:
     if not settings.sdk_metrics_address:
         return None
     return Runtime(telemetry=TelemetryConfig(
-        metrics=PrometheusConfig(bind_address=settings.sdk_metrics_address,
-                                 durations_as_seconds=True)))
+        metrics=PrometheusConfig(
+            bind_address=settings.sdk_metrics_address, durations_as_seconds=True,
+            # a 0.2 s bucket, so the 200 ms schedule-to-start alert is not interpolated
+            histogram_bucket_overrides={"temporal_workflow_task_schedule_to_start_latency":
+                                        [0.01, 0.05, 0.1, 0.2, 0.5, 1, 5, 10, 60]})))

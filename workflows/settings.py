@@ -13,6 +13,9 @@ class WorkflowsSettings(ServiceSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "pishkhan"
+    # Prefixes the ids of workflows named after a license (``license-<number>``); lets test
+    # runs that reuse license numbers share one Temporal server. Cases are named by uuid.
+    workflow_id_prefix: str = ""
     port: int = 8109
     # where the Temporal SDK serves its own Prometheus metrics; empty disables it
     sdk_metrics_address: str = "127.0.0.1:8110"

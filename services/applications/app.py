@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from prometheus_client import Gauge
 
-from services.applications import api, handlers
+from services.applications import api, handlers, repository
 from services.applications.models import Application, Document, LicenseView, TimelineEntry
 from services.applications.settings import ApplicationsSettings
 from services.contracts import routing
@@ -26,6 +27,17 @@ def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
     tasks = TaskModule(runtime, service=NAME, kinds=("document_review",),
                        commands=routing.APPLICATIONS_TASKS, roster=routing.APPLICATIONS_STAFF)
     handlers.register(runtime)
+    cases = Gauge("pishkhan_cases", "Cases by kind and status", ["kind", "status"],
+                  registry=runtime.metrics.registry)
+
+    async def refresh_case_gauge() -> None:
+        async with runtime.db.sessionmaker() as session:
+            rows = await repository.cases_by_kind_and_status(session)
+        cases.clear()
+        for kind, status, count in rows:
+            cases.labels(kind, status).set(count)
+
+    runtime.scrape_hooks.append(refresh_case_gauge)
     app = create_service_app(runtime, title="Pishkhan applications",
                              routers=[api.router, tasks.router()])
     app.state.settings = settings

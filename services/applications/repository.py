@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,3 +75,10 @@ async def open_case_for_license(session: AsyncSession, number: str, kind: str) -
         )
     )
     return row.first() is not None
+
+
+async def cases_by_kind_and_status(session: AsyncSession) -> list[tuple[str, str, int]]:
+    rows = await session.exec(
+        select(Application.kind, Application.status, func.count())
+        .group_by(col(Application.kind), col(Application.status)))
+    return [(kind, status, int(n)) for kind, status, n in rows.all()]

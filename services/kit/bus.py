@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from services.contracts import routing
 from services.contracts.envelope import Envelope, Message
 from services.contracts.registry import MESSAGE_TYPES
+from services.kit.logs import bind
 from services.kit.metrics import KitMetrics
 from services.kit.settings import ServiceSettings
 
@@ -209,7 +210,10 @@ class Bus:
         queue = self.queue(subscription)
 
         async def consume(message: RabbitMessage) -> None:
-            await self._consume(subscription, handler, message)
+            raw = message.raw_message
+            with bind(correlation_id=raw.correlation_id, message_id=raw.message_id,
+                      service=self.service):
+                await self._consume(subscription, handler, message)
 
         consume.__name__ = f"consume_{queue.name.replace('.', '_').replace('-', '_')}"
         self.broker.subscriber(queue, self.exchange, ack_policy=AckPolicy.MANUAL)(consume)

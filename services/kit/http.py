@@ -17,6 +17,7 @@ from services.kit.auth import TokenVerifier
 from services.kit.bus import Bus
 from services.kit.db import Database
 from services.kit.errors import FieldError, field_error_handler, validation_error_handler
+from services.kit.logs import CorrelationIdMiddleware
 from services.kit.metrics import KitMetrics
 from services.kit.outbox import OutboxRelay
 from services.kit.uow import UnitOfWork
@@ -85,6 +86,9 @@ def create_service_app(runtime: Runtime, *, title: str, routers: Sequence[APIRou
         finally:
             metrics.http_latency.labels(request.method, route).observe(time.perf_counter() - started)
             metrics.http_requests.labels(request.method, route, str(status)).inc()
+
+    # outermost: binds X-Correlation-ID for the whole request, uvicorn's access line included
+    app.add_middleware(CorrelationIdMiddleware, service=runtime.name)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +41,8 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # json for production log collectors; text (readable) when unset, or LOG_FORMAT says
+    log_format: Literal["text", "json"] | None = None
 
     @model_validator(mode="after")
     def _attempts_within_delivery_limit(self) -> Self:

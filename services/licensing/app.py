@@ -2,34 +2,78 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
+from prometheus_client import Gauge
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from services.contracts import routing
-from services.kit.http import build_runtime, create_service_app
+from services.kit.db import Database
+from services.kit.http import Runtime, build_runtime, create_service_app
 from services.kit.tasks import TaskModule
-from services.licensing import api, handlers, service
+from services.licensing import api, handlers, repository, service
 from services.licensing.assignment import least_loaded_inspector
-from services.licensing.models import Finding, License, Office
+from services.licensing.models import TABLES
 from services.licensing.settings import LicensingSettings
 
 NAME = "licensing"
 
+log = logging.getLogger(__name__)
+
+
+def build(settings: LicensingSettings) -> Runtime:
+    """The runtime with licensing's tables: for the app, and for the seed run beside it."""
+    return build_runtime(NAME, settings, [*TABLES, *TaskModule.tables])
+
 
 def create_app(settings: LicensingSettings | None = None) -> FastAPI:
     settings = settings or LicensingSettings()
-    runtime = build_runtime(
-        NAME, settings,
-        [Office.__table__, License.__table__, Finding.__table__,  # type: ignore[attr-defined]
-         *TaskModule.tables],
-    )
+    runtime = build(settings)
     tasks = TaskModule(
         runtime, service=NAME, kinds=("site_inspection", "licensing_decision"),
         commands=routing.LICENSING_TASKS, roster=routing.LICENSING_STAFF,
         assign={"site_inspection": least_loaded_inspector},
         on_completed=service.record_findings,
     )
-    handlers.register(runtime, validity_years=settings.license_validity_years)
-    return create_service_app(
+    handlers.register(runtime, settings)
+    licenses = Gauge("pishkhan_licenses", "Licenses by status, county and area",
+                     ["status", "county", "area"], registry=runtime.metrics.registry)
+
+    async def refresh_license_gauge() -> None:
+        async with runtime.db.sessionmaker() as session:
+            rows = await repository.licenses_by_status(session)
+        licenses.clear()
+        for status, county, area, count in rows:
+            licenses.labels(status, county, area).set(count)
+
+    runtime.scrape_hooks.append(refresh_license_gauge)
+
+    async def search_index() -> None:
+        await create_trigram_index(runtime.db)
+
+    app = create_service_app(
         runtime, title="Pishkhan licensing",
-        routers=[api.router, api.findings_router, tasks.router()],
+        routers=[api.router, api.findings_router, api.registry_router, api.verify_router,
+                 tasks.router()],
+        on_startup=[search_index],
     )
+    app.state.settings = settings
+    return app
+
+
+async def create_trigram_index(db: Database) -> None:
+    """On PostgreSQL, a trigram index lets a name search (a substring anywhere in the name)
+    use an index. It needs the pg_trgm extension: without the right to create it, searches
+    still work, by scanning."""
+    if db.is_sqlite:
+        return
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            await conn.execute(text(
+                "CREATE INDEX IF NOT EXISTS ix_office_search_name_trgm "
+                "ON office USING gin (search_name gin_trgm_ops)"))
+    except DBAPIError as exc:  # no privilege, or no such extension: the search scans instead
+        log.warning("no trigram index for the registry's name search: %r", exc)

@@ -2,18 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.contracts import routing
 from services.contracts.envelope import Envelope
-from services.contracts.licensing import IssueLicense
+from services.contracts.licensing import (
+    AssessRenewal,
+    ExpireLicense,
+    IssueLicense,
+    RelocateOffice,
+    RenewLicense,
+    TransferLicense,
+)
+from services.kit.bus import Reject
 from services.kit.http import Runtime
 from services.kit.uow import UnitOfWork, idempotent
 from services.licensing import service
+from services.licensing.persian import local_today
+from services.licensing.settings import LicensingSettings
 
 
-def register(runtime: Runtime, *, validity_years: int) -> None:
+def register(runtime: Runtime, settings: LicensingSettings) -> None:
     async def on_issue(uow: UnitOfWork, _envelope: Envelope, command: IssueLicense) -> None:
-        await service.issue_license(uow, command, validity_years=validity_years)
+        await service.issue_license(uow, command, validity_years=settings.license_validity_years)
+
+    async def on_lifecycle(uow: UnitOfWork, envelope: Envelope, command: Any) -> None:
+        """One queue for the rest of a license's life; the payload's type says what to do."""
+        try:
+            if isinstance(command, RenewLicense):
+                await service.renew(uow, command, term_years=settings.license_validity_years,
+                                    grace_days=settings.renewal_grace_days, today=local_today())
+            elif isinstance(command, TransferLicense):
+                await service.transfer(uow, command)
+            elif isinstance(command, RelocateOffice):
+                await service.relocate(uow, command)
+            elif isinstance(command, ExpireLicense):
+                await service.expire(uow, command)
+            elif isinstance(command, AssessRenewal):
+                await service.assess_renewal(uow, command,
+                                             lookback_days=settings.complaint_lookback_days)
+            else:  # pragma: no cover - the subscription binds only these
+                raise Reject("unexpected_command", envelope.type)
+        except service.LicenseRefused as exc:
+            raise Reject(exc.code, exc.detail) from exc
 
     bus = runtime.bus
-    subscription = routing.LICENSING_ISSUE
-    bus.subscribe(subscription, idempotent(bus.queue_name(subscription), runtime.uow, on_issue))
+    for subscription, handler in ((routing.LICENSING_ISSUE, on_issue),
+                                  (routing.LICENSING_LIFECYCLE, on_lifecycle)):
+        bus.subscribe(subscription, idempotent(bus.queue_name(subscription), runtime.uow, handler))

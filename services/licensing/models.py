@@ -4,45 +4,123 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from services.kit.db import UTCDateTime, utcnow
 
 
 class Office(SQLModel, table=True):
+    """A counter service office: where it is, who runs it, when it is open. Its license
+    (one) says who holds it and until when."""
+
     __tablename__ = "office"
+    __table_args__ = (
+        # the public registry: listed offices of a county (and area), in name order (the id
+        # breaks ties, so a page and its total are read off the index alone)
+        Index("ix_office_registry", "listing", "county", "sort_name", "id"),
+        Index("ix_office_registry_area", "listing", "county", "area", "sort_name", "id"),
+        Index("ux_office_county_serial", "county", "county_serial", unique=True),
+        Index("ux_office_code", "code", unique=True),
+    )
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True, max_length=32)
-    county: str = Field(index=True, max_length=50)
-    area: str = Field(index=True, max_length=10)
+    # «06-0012»: the county's place in the list and the office's number in its county
+    code: str = Field(max_length=20)
+    county: str = Field(max_length=50)
+    county_serial: int
+    name: str = Field(max_length=200)
+    # search_key(name + holder's name) and sort_key(name): see services/licensing/persian.py
+    search_name: str = Field(max_length=500)
+    sort_name: str = Field(max_length=250)
+    area: str = Field(max_length=10)
     address: str = Field(max_length=500)
-    status: str = Field(default="active", index=True, max_length=20)
+    manager_name: str | None = Field(default=None, max_length=120)
+    manager_mobile: str | None = Field(default=None, max_length=11)
+    opening_hours: str | None = Field(default=None, max_length=300)
+    services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # active or inactive: an inactive office is under review for transfer or revocation
+    status: str = Field(default="active", max_length=20)
+    # how the public registry lists the office, kept with every change of its license:
+    # the license's status unless it is active, else the office's (active or inactive)
+    listing: str = Field(default="active", max_length=20)
+    last_activity_on: dt.date | None = None
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class License(SQLModel, table=True):
     __tablename__ = "license"
+    __table_args__ = (
+        Index("ux_license_number", "number", unique=True),
+        Index("ux_license_office", "office_id", unique=True),
+        # one license per application, however often issuance is asked for; imported
+        # licenses have none
+        Index("ux_license_application", "application_id", unique=True),
+        Index("ix_license_status", "status"),
+        Index("ix_license_holder", "holder_national_code"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    number: str | None = Field(default=None, unique=True, max_length=30)
-    office_id: str = Field(foreign_key="office.id", index=True, max_length=32)
-    # one license per application, however often issuance is asked for
-    application_id: str = Field(unique=True, max_length=32)
-    holder_national_code: str = Field(index=True, max_length=10)
+    number: str | None = Field(default=None, max_length=30)
+    office_id: str = Field(foreign_key="office.id", max_length=32)
+    application_id: str | None = Field(default=None, max_length=32)
+    holder_national_code: str = Field(max_length=10)
     holder_name: str = Field(max_length=120)
     holder_mobile: str = Field(max_length=11)
-    status: str = Field(default="active", index=True, max_length=20)
+    status: str = Field(default="active", max_length=20)
     issued_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     valid_until: dt.date
     approved_by: str = Field(max_length=200)
+    # one more with every change; LicenseChanged carries it so readers can order events
+    version: int = 1
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LicenseEvent(SQLModel, table=True):
+    """Every change of a license: who, when, why, and the values before and after.
+    Rows are only ever added."""
+
+    __tablename__ = "license_event"
+    __table_args__ = (
+        # two changes racing for one license: only one gets the next version
+        Index("ux_license_event_version", "license_id", "version", unique=True),
+        Index("ix_license_event_application", "application_id", "change"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    license_id: int = Field(foreign_key="license.id")
+    license_number: str = Field(max_length=30)
+    version: int
+    change: str = Field(max_length=20)
+    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str = Field(max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+    case_id: str | None = Field(default=None, max_length=200)
+    application_id: str | None = Field(default=None, max_length=32)
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class UpheldComplaint(SQLModel, table=True):
+    """A complaint about an office that was upheld. A renewal of that office within a year
+    needs a site inspection. Filled from the complaints service's event once it publishes
+    one; until then nothing writes here and assessments see only open findings."""
+
+    __tablename__ = "upheld_complaint"
+
+    complaint_id: str = Field(primary_key=True, max_length=200)
+    office_id: str = Field(index=True, max_length=32)
+    upheld_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 
 class LicensePublic(BaseModel):
     number: str
     status: str
-    application_id: str
+    application_id: str | None
     holder_name: str
     county: str
     area: str
@@ -81,3 +159,90 @@ class FindingPublic(BaseModel):
     found_by: str
     found_at: dt.datetime
     open: bool
+
+
+TABLES = [
+    Office.__table__, License.__table__, LicenseEvent.__table__,  # type: ignore[attr-defined]
+    UpheldComplaint.__table__, Finding.__table__,  # type: ignore[attr-defined]
+]
+
+
+# -- the public registry ----------------------------------------------------------------
+
+class RegistryOffice(BaseModel):
+    """An office as the public registry lists it: no national code, no mobile."""
+
+    office_id: str
+    code: str
+    name: str
+    county: str
+    county_fa: str
+    county_en: str
+    area: str
+    address: str
+    status: str
+    license_number: str
+    license_status: str
+    holder_name: str
+    valid_until: dt.date
+
+
+class RegistryPage(BaseModel):
+    items: list[RegistryOffice]
+    total: int
+    limit: int
+    offset: int
+
+
+class OfficePage(RegistryOffice):
+    opening_hours: str | None
+    services: list[str]
+    manager_name: str | None
+    issued_at: dt.datetime
+    last_activity_on: dt.date | None
+    verify_url: str
+    certificate_url: str
+
+
+class AreaCounts(BaseModel):
+    urban: int
+    rural: int
+    total: int
+
+
+class CountySummary(BaseModel):
+    code: str
+    name_fa: str
+    name_en: str
+    active_offices: AreaCounts
+
+
+class LicenseEventPublic(BaseModel):
+    version: int
+    change: str
+    at: dt.datetime
+    actor: str
+    reason: str | None
+    case_id: str | None
+    application_id: str | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class Verification(BaseModel):
+    """What the verify page says, for machines."""
+
+    found: bool
+    number: str
+    # valid, suspended, revoked, expired, not_found
+    state: str
+    status: str | None = None
+    holder_name: str | None = None
+    office_name: str | None = None
+    office_status: str | None = None
+    county: str | None = None
+    area: str | None = None
+    address: str | None = None
+    issued_at: dt.datetime | None = None
+    valid_until: dt.date | None = None
+    message: dict[str, str]

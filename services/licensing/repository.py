@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.licensing.models import Finding, License, Office
+from services.kit.outbox import OutboxMessage
+from services.licensing.models import Finding, License, LicenseEvent, Office, UpheldComplaint
+from services.licensing.persian import license_number as normalize_number
+from services.licensing.persian import search_key
 
 
 async def license_for_application(session: AsyncSession, application_id: str) -> License | None:
@@ -33,6 +42,144 @@ async def licenses(session: AsyncSession, *, application_id: str | None, county:
     return [(lic, off) for lic, off in (await session.exec(query)).all()]
 
 
+async def existing_numbers(session: AsyncSession, numbers: Iterable[str]) -> set[str]:
+    wanted = list(numbers)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        found.update(n for n in (await session.exec(
+            select(License.number).where(col(License.number).in_(chunk)))).all() if n)
+    return found
+
+
+async def next_county_serial(session: AsyncSession, county: str) -> int:
+    top = (await session.exec(
+        select(func.max(Office.county_serial)).where(Office.county == county))).one()
+    return int(top or 0) + 1
+
+
+# -- history ----------------------------------------------------------------------------
+
+async def history(session: AsyncSession, license_id: int) -> list[LicenseEvent]:
+    rows = await session.exec(select(LicenseEvent).where(LicenseEvent.license_id == license_id)
+                              .order_by(col(LicenseEvent.version)))
+    return list(rows.all())
+
+
+async def change_for_application(session: AsyncSession, license_id: int, application_id: str,
+                                 change: str) -> LicenseEvent | None:
+    return (await session.exec(
+        select(LicenseEvent).where(LicenseEvent.application_id == application_id,
+                                   LicenseEvent.change == change,
+                                   LicenseEvent.license_id == license_id))).first()
+
+
+async def application_ids(session: AsyncSession, license_id: int) -> list[str]:
+    rows = await session.exec(
+        select(LicenseEvent.application_id).where(
+            LicenseEvent.license_id == license_id,
+            col(LicenseEvent.application_id).is_not(None)).distinct())
+    return [a for a in rows.all() if a]
+
+
+# -- renewal assessment -----------------------------------------------------------------
+
+async def open_findings(session: AsyncSession, office_id: str, application_ids: list[str]
+                        ) -> list[Finding]:
+    """Open findings on the office, or on the cases that created or changed its license
+    (a new office's inspection finds things before the office has an id)."""
+    about = col(Finding.office_id) == office_id
+    if application_ids:
+        about = or_(about, col(Finding.application_id).in_(application_ids))
+    rows = await session.exec(select(Finding).where(about, col(Finding.open).is_(True))
+                              .order_by(col(Finding.id)))
+    return list(rows.all())
+
+
+async def upheld_complaints_since(session: AsyncSession, office_id: str, since: dt.datetime
+                                  ) -> int:
+    return int((await session.exec(
+        select(func.count()).select_from(UpheldComplaint).where(
+            UpheldComplaint.office_id == office_id,
+            col(UpheldComplaint.upheld_at) >= since))).one())
+
+
+# -- the public registry ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegistryFilter:
+    county: str | None = None
+    area: str | None = None
+    status: str = "active"
+    name: str | None = None
+    number: str | None = None
+
+
+def _registry_conditions(f: RegistryFilter) -> tuple[list[Any], bool]:
+    """The WHERE of a registry search, and whether it needs the license table."""
+    conditions: list[Any] = []
+    if f.status != "all":
+        conditions.append(col(Office.listing) == f.status)
+    if f.county:
+        conditions.append(col(Office.county) == f.county)
+    if f.area:
+        conditions.append(col(Office.area) == f.area)
+    if f.name and search_key(f.name):
+        conditions.append(col(Office.search_name).contains(search_key(f.name), autoescape=True))
+    if f.number:
+        conditions.append(col(License.number) == normalize_number(f.number))
+    return conditions, bool(f.number)
+
+
+_ORDER = (col(Office.county), col(Office.sort_name), col(Office.id))
+
+
+async def registry_search(session: AsyncSession, f: RegistryFilter, *, limit: int, offset: int
+                          ) -> tuple[list[tuple[Office, License]], int]:
+    """A page of offices with their licenses, and the total.
+
+    Everything but a license number is filtered on the office table alone, whose indexes
+    hold the order: the page's ids are read off an index (however deep the page), then
+    only those offices are joined to their licenses."""
+    conditions, needs_license = _registry_conditions(f)
+    with_license = col(License.office_id) == col(Office.id)
+    ids = select(Office.id)
+    counted = select(func.count()).select_from(Office)
+    if needs_license:
+        ids = ids.join(License, with_license)
+        counted = counted.join(License, with_license)
+    page = ids.where(*conditions).order_by(*_ORDER).offset(offset).limit(limit).subquery()
+    rows = (await session.exec(
+        select(Office, License).join(License, with_license)
+        .join(page, col(page.c.id) == col(Office.id)).order_by(*_ORDER)
+    )).all()
+    total = (await session.exec(counted.where(*conditions))).one()
+    return [(office, lic) for office, lic in rows], int(total)
+
+
+async def registry_office(session: AsyncSession, office_id: str) -> tuple[Office, License] | None:
+    row = (await session.exec(
+        select(Office, License).join(License, col(License.office_id) == col(Office.id))
+        .where(Office.id == office_id))).first()
+    return (row[0], row[1]) if row else None
+
+
+async def active_offices_by_county(session: AsyncSession) -> dict[tuple[str, str], int]:
+    rows = await session.exec(
+        select(Office.county, Office.area, func.count())
+        .where(col(Office.listing) == "active")
+        .group_by(col(Office.county), col(Office.area)))
+    return {(county, area): int(n) for county, area, n in rows.all()}
+
+
+async def licenses_by_status(session: AsyncSession) -> list[tuple[str, str, str, int]]:
+    rows = await session.exec(
+        select(License.status, Office.county, Office.area, func.count())
+        .join(Office, col(Office.id) == col(License.office_id))
+        .group_by(col(License.status), col(Office.county), col(Office.area)))
+    return [(status, county, area, int(n)) for status, county, area, n in rows.all()]
+
+
 async def findings(session: AsyncSession, *, county: str | None, kind: str | None, limit: int,
                    offset: int) -> list[Finding]:
     query = select(Finding)
@@ -42,3 +189,9 @@ async def findings(session: AsyncSession, *, county: str | None, kind: str | Non
         query = query.where(Finding.kind == kind)
     rows = await session.exec(query.order_by(col(Finding.id)).offset(offset).limit(limit))
     return list(rows.all())
+
+
+async def outbox_backlog(session: AsyncSession) -> int:
+    return int((await session.exec(
+        select(func.count()).select_from(OutboxMessage)
+        .where(col(OutboxMessage.sent_at).is_(None)))).one())

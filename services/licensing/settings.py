@@ -11,4 +11,14 @@ class LicensingSettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/licensing.db"
     port: int = 8102
+    # the license term: a new license runs this long, a renewal adds this much
     license_validity_years: int = Field(default=5, ge=1, le=20)
+    # An expired license may still be renewed (and becomes active again) until this many
+    # days after its end date; later, the office needs a new license through a public call.
+    renewal_grace_days: int = Field(default=90, ge=0, le=3650)
+    # upheld complaints this recent make a renewal need a site inspection
+    complaint_lookback_days: int = Field(default=365, ge=1)
+    # where citizens reach the verify page: the QR code on a certificate points here
+    public_base_url: str = "http://127.0.0.1:8102"
+    directorate_fa: str = "اداره کل ارتباطات و فناوری اطلاعات استان گیلان"
+    directorate_en: str = "Directorate-General of ICT, Gilan Province"

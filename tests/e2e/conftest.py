@@ -56,6 +56,7 @@ async def start_stack(stack: AsyncExitStack, *, bus_ns: BusNamespace, tmp_path: 
     process = await stack.enter_async_context(WorkflowsProcess(WorkflowsSettings(
         temporal_address=temporal_address,
         task_queue=f"test-{uuid.uuid4().hex[:10]}",
+        workflow_id_prefix=f"test-{uuid.uuid4().hex[:10]}-",
         sdk_metrics_address="",
         **common,
         **(workflow_settings or {}),

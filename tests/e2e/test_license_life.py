@@ -69,8 +69,8 @@ async def test_renewal_transfer_and_change_of_address(staffed: Stack,  # noqa: F
     issued = await license_of(stack, number)
 
     # the license's term runs as its own workflow from issuance
-    term = stack.workflows.client.get_workflow_handle_for(LicenseTermWorkflow.run,
-                                                          f"license-{number}")
+    term = stack.workflows.client.get_workflow_handle_for(
+        LicenseTermWorkflow.run, f"{stack.workflows.settings.workflow_id_prefix}license-{number}")
 
     async def term_running() -> bool:
         try:
@@ -79,7 +79,7 @@ async def test_renewal_transfer_and_change_of_address(staffed: Stack,  # noqa: F
             return False
         return until.isoformat() == issued["valid_until"]
 
-    await eventually(term_running)
+    await eventually(term_running, timeout=40)
 
     # 1. renewal: documents, no open findings so no inspection, the officer approves
     renewal = await open_for(stack, people.applicant, "/applications/renewal",

@@ -3,7 +3,7 @@ in what order, and how they end."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.contracts.applications import Applicant, ApplicationConsented
