@@ -17,12 +17,13 @@ from services.applications.app import create_app as applications_app
 from services.applications.settings import ApplicationsSettings
 from services.complaints.app import create_app as complaints_app
 from services.complaints.settings import ComplaintsSettings
+from services.kit.bus import Bus
 from services.licensing.app import create_app as licensing_app
 from services.licensing.settings import LicensingSettings
 from services.notifications.app import create_app as notifications_app
 from services.notifications.settings import NotificationsSettings
 from tests.auth_fixtures import TokenIssuer
-from tests.conftest import BusNamespace, serving
+from tests.conftest import BusNamespace, announce_staff, eventually, serving
 from workflows.process import WorkflowsProcess
 from workflows.settings import WorkflowsSettings
 
@@ -70,3 +71,25 @@ async def stack(bus_ns: BusNamespace, tmp_path: Path, temporal_address: str,
     async with AsyncExitStack() as exit_stack:
         yield await start_stack(exit_stack, bus_ns=bus_ns, tmp_path=tmp_path,
                                 temporal_address=temporal_address, auth=issuer.settings())
+
+
+STAFF = [("clerk.rasht", "clerk", "rasht"), ("inspector.rasht", "inspector", "rasht"),
+         ("officer.rasht", "licensing_officer", "rasht"),
+         ("supervisor.rasht", "supervisor", "rasht")]
+
+
+@pytest.fixture
+async def staffed(stack: Stack, peer: Bus, issuer: TokenIssuer) -> Stack:
+    """The stack with Rasht's clerk, inspector, officer and supervisor on its rosters."""
+    await announce_staff(peer, *STAFF)
+    supervisor = issuer.headers("supervisor.rasht", "supervisor", county="rasht")
+
+    async def rosters() -> bool:
+        a = await stack.applications.get("/tasks/candidates", params={"kind": "document_review"},
+                                         headers=supervisor)
+        b = await stack.licensing.get("/tasks/candidates", params={"kind": "site_inspection"},
+                                      headers=supervisor)
+        return len(a.json()) == 1 and len(b.json()) == 1
+
+    await eventually(rosters)
+    return stack

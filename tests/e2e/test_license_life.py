@@ -21,7 +21,6 @@ from tests.e2e.test_new_license import (
     inspect_and_decide,
     inspection,
     review,
-    staffed,  # noqa: F401  (fixture)
     status_of,
     task_in,
 )
@@ -56,7 +55,7 @@ async def open_for(stack: Stack, me: dict[str, str], path: str, body: dict) -> d
     return await eventually(tried)
 
 
-async def test_renewal_transfer_and_change_of_address(staffed: Stack,  # noqa: F811
+async def test_renewal_transfer_and_change_of_address(staffed: Stack,
                                                       issuer: TokenIssuer, peer: Bus) -> None:
     stack = staffed
     people = People(issuer, APPLICANT["national_code"])

@@ -6,17 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from services.contracts.applications import REQUIRED_DOCUMENTS
 from services.contracts.tasks import CHECKLIST_ITEMS
-from services.kit.bus import Bus
 from tests.auth_fixtures import TokenIssuer
-from tests.conftest import announce_staff, eventually
-from tests.e2e.conftest import Stack
+from tests.conftest import eventually
+from tests.e2e.conftest import STAFF, Stack  # noqa: F401  (STAFF: shared with other tests)
 from workflows.new_license.workflow import NewLicenseWorkflow
 from workflows.process import WORKFLOWS, workflow_runner
 
@@ -31,9 +29,6 @@ APPLICANT = {
     "address": "رشت، خیابان امام خمینی، پلاک ۱۲",
 }
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-STAFF = [("clerk.rasht", "clerk", "rasht"), ("inspector.rasht", "inspector", "rasht"),
-         ("officer.rasht", "licensing_officer", "rasht"),
-         ("supervisor.rasht", "supervisor", "rasht")]
 
 
 class People:
@@ -43,22 +38,6 @@ class People:
         self.inspector = issuer.headers("inspector.rasht", "inspector", county="rasht")
         self.officer = issuer.headers("officer.rasht", "licensing_officer", county="rasht")
         self.ops = issuer.headers("ops", "ops")
-
-
-@pytest.fixture
-async def staffed(stack: Stack, peer: Bus, issuer: TokenIssuer) -> Stack:
-    await announce_staff(peer, *STAFF)
-    supervisor = issuer.headers("supervisor.rasht", "supervisor", county="rasht")
-
-    async def rosters() -> bool:
-        a = await stack.applications.get("/tasks/candidates", params={"kind": "document_review"},
-                                         headers=supervisor)
-        b = await stack.licensing.get("/tasks/candidates", params={"kind": "site_inspection"},
-                                      headers=supervisor)
-        return len(a.json()) == 1 and len(b.json()) == 1
-
-    await eventually(rosters)
-    return stack
 
 
 async def apply(stack: Stack, me: dict[str, str], applicant: dict[str, Any]) -> dict:

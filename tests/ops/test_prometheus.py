@@ -16,10 +16,9 @@ import yaml
 
 from tests.auth_fixtures import TokenIssuer
 from tests.conftest import BusNamespace, announce_staff, eventually, free_port, wait_for_port
-from tests.e2e.conftest import start_stack
+from tests.e2e.conftest import STAFF, start_stack
 from tests.e2e.test_new_license import (
     APPLICANT,
-    STAFF,
     People,
     apply,
     claim_and_complete,
