@@ -119,11 +119,16 @@ class CaseWorkflow:
 
     # -- steps ---------------------------------------------------------------------------
 
-    def begin(self, case: CaseInput) -> None:
+    async def begin(self, case: CaseInput) -> None:
+        """Every case starts the same way: searchable by county, the applicant told."""
         self.case = case
         workflow.upsert_search_attributes(
             [sa.COUNTY.value_set(case.county), sa.STATUS.value_set("submitted")]
         )
+        await self.notify("received", "application_received", {
+            "applicant_name": case.applicant.name,
+            "submitted_at": case.submitted_at.isoformat(),
+        })
 
     @property
     def applicant_actor(self) -> str:

@@ -9,7 +9,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.identity.models import LoginFailure, User
-from services.kit.outbox import OutboxMessage
 
 
 async def by_username(session: AsyncSession, username: str) -> User | None:
@@ -55,13 +54,3 @@ async def forget_failures(session: AsyncSession, *, username: str | None = None,
     if before is not None:
         query = query.where(col(LoginFailure.failed_at) < before)
     await session.exec(query)  # type: ignore[call-overload]
-
-
-async def outbox_backlog(session: AsyncSession) -> int:
-    count = (
-        await session.exec(
-            select(func.count()).select_from(OutboxMessage)
-            .where(col(OutboxMessage.sent_at).is_(None))
-        )
-    ).one()
-    return int(count)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +23,7 @@ from services.identity.app import NAME, TABLES
 from services.identity.models import UserCreate
 from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
-from services.kit.http import Runtime, build_runtime
+from services.kit.http import build_runtime
 
 log = logging.getLogger("pishkhan.identity.seed")
 
@@ -93,30 +92,10 @@ async def seed(settings: IdentitySettings) -> SeedResult:
                     result.existing.append(data.username)
                     continue
                 result.created.append(data.username)
-        result.unpublished = await _publish_backlog(runtime)
+        result.unpublished = await runtime.publish_outbox(PUBLISH_TIMEOUT_SECONDS)
     finally:
         await runtime.db.dispose()
     return result
-
-
-async def _publish_backlog(runtime: Runtime) -> int:
-    """Relay the outbox until it is empty (a running service's relay may help); returns
-    what is left when the broker would not take it in time."""
-    async with runtime.db.sessionmaker() as session:
-        if await repository.outbox_backlog(session) == 0:
-            return 0
-    await runtime.bus.start()
-    try:
-        deadline = time.monotonic() + PUBLISH_TIMEOUT_SECONDS
-        while True:
-            await runtime.relay.flush()
-            async with runtime.db.sessionmaker() as session:
-                left = await repository.outbox_backlog(session)
-            if left == 0 or time.monotonic() > deadline:
-                return left
-            await asyncio.sleep(0.5)
-    finally:
-        await runtime.bus.stop()
 
 
 def main() -> int:

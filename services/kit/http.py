@@ -41,6 +41,17 @@ class Runtime:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, self.relay)
 
+    async def publish_outbox(self, timeout_seconds: float) -> int:
+        """For a command-line job writing through the service's rules (a seed): publish
+        what it left in the outbox; return what is still unpublished when time is up."""
+        if await self.relay.backlog() == 0:
+            return 0
+        await self.bus.start()
+        try:
+            return await self.relay.drain(timeout_seconds)
+        finally:
+            await self.bus.stop()
+
 
 def _route_template(request: Request) -> str:
     for route in request.app.router.routes:

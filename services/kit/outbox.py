@@ -3,8 +3,10 @@ publishes them with publisher confirms and only then marks them sent."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Index, Text, func
@@ -114,6 +116,23 @@ class OutboxRelay:
             await session.commit()
         await self.refresh_gauges()
         return published
+
+    async def backlog(self) -> int:
+        async with self.db.sessionmaker() as session:
+            count = (await session.exec(
+                select(func.count()).where(col(OutboxMessage.sent_at).is_(None)))).one()
+        return int(count)
+
+    async def drain(self, timeout_seconds: float) -> int:
+        """Publish until nothing is left or the time is up; return what is left."""
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            published = await self.flush()
+            left = await self.backlog()
+            if left == 0 or time.monotonic() > deadline:
+                return left
+            if published == 0:  # the broker is not taking them: give it a moment
+                await asyncio.sleep(0.5)
 
     async def refresh_gauges(self) -> None:
         async with self.db.sessionmaker() as session:

@@ -11,7 +11,6 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kit.outbox import OutboxMessage
 from services.licensing.models import Finding, License, LicenseEvent, Office, UpheldComplaint
 from services.licensing.persian import license_number as normalize_number
 from services.licensing.persian import search_key
@@ -189,9 +188,3 @@ async def findings(session: AsyncSession, *, county: str | None, kind: str | Non
         query = query.where(Finding.kind == kind)
     rows = await session.exec(query.order_by(col(Finding.id)).offset(offset).limit(limit))
     return list(rows.all())
-
-
-async def outbox_backlog(session: AsyncSession) -> int:
-    return int((await session.exec(
-        select(func.count()).select_from(OutboxMessage)
-        .where(col(OutboxMessage.sent_at).is_(None)))).one())

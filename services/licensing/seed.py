@@ -14,11 +14,9 @@ as everything else, so every license gets an "imported" history row and a
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import random
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -202,7 +200,7 @@ async def seed_demo(settings: LicensingSettings, *, today: dt.date | None = None
         for start in range(0, len(missing), BATCH):
             result.created += await _import(runtime, missing[start:start + BATCH])
         result.existing = len(records) - result.created
-        result.unpublished = await _publish_backlog(runtime)
+        result.unpublished = await runtime.publish_outbox(PUBLISH_TIMEOUT_SECONDS)
     finally:
         await runtime.db.dispose()
     return result
@@ -233,22 +231,3 @@ async def _import(runtime: Runtime, batch: list[service.ImportedLicense]) -> int
     return created
 
 
-async def _publish_backlog(runtime: Runtime) -> int:
-    """Relay the outbox until it is empty (a running service's relay may help); returns
-    what is left when the broker would not take it in time."""
-    async with runtime.db.sessionmaker() as session:
-        if await repository.outbox_backlog(session) == 0:
-            return 0
-    await runtime.bus.start()
-    try:
-        deadline = time.monotonic() + PUBLISH_TIMEOUT_SECONDS
-        while True:
-            published = await runtime.relay.flush()
-            async with runtime.db.sessionmaker() as session:
-                left = await repository.outbox_backlog(session)
-            if left == 0 or time.monotonic() > deadline:
-                return left
-            if published == 0:
-                await asyncio.sleep(0.5)
-    finally:
-        await runtime.bus.stop()

@@ -19,12 +19,8 @@ class AddressChangeWorkflow(CaseWorkflow):
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseResult:
-        self.begin(case)
+        await self.begin(case)
         assert case.license_number is not None
-        await self.notify("received", "application_received", {
-            "applicant_name": case.applicant.name,
-            "submitted_at": case.submitted_at.isoformat(),
-        })
         inspection = await self.step("site_inspection", 1, self.applicant_actor)
         if inspection is None:
             return await self.withdrawn(0)

@@ -19,11 +19,7 @@ class NewLicenseWorkflow(CaseWorkflow):
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseResult:
-        self.begin(case)
-        await self.notify("received", "application_received", {
-            "applicant_name": case.applicant.name,
-            "submitted_at": case.submitted_at.isoformat(),
-        })
+        await self.begin(case)
         review, rounds = await self.review_documents(self.applicant_actor)
         if isinstance(review, CaseResult):
             return review

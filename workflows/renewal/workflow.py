@@ -19,12 +19,8 @@ class RenewalWorkflow(CaseWorkflow):
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseResult:
-        self.begin(case)
+        await self.begin(case)
         assert case.license_number is not None
-        await self.notify("received", "application_received", {
-            "applicant_name": case.applicant.name,
-            "submitted_at": case.submitted_at.isoformat(),
-        })
         review, rounds = await self.review_documents(self.applicant_actor)
         if isinstance(review, CaseResult):
             return review

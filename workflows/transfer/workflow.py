@@ -19,13 +19,9 @@ class TransferWorkflow(CaseWorkflow):
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseResult:
-        self.begin(case)
+        await self.begin(case)
         assert case.license_number is not None and case.new_holder is not None
         new_holder = case.new_holder
-        await self.notify("received", "application_received", {
-            "applicant_name": case.applicant.name,
-            "submitted_at": case.submitted_at.isoformat(),
-        })
         deadline = workflow.now() + case.policies.consent_deadline
         await self.set_status("awaiting_consent", step="consent", actor=self.applicant_actor,
                               awaiting="new_holder", due_at=deadline)
