@@ -267,6 +267,19 @@ def ensure_rabbitmq(rabbit: Rabbit) -> None:
     print(f"RabbitMQ answers on {rabbit.host}:{rabbit.port}", flush=True)
 
 
+def enable_rabbitmq_metrics(rabbit: Rabbit) -> None:
+    """RabbitMQ's own Prometheus endpoint (:15692), which deploy/prometheus scrapes; a
+    local broker gets its plugin switched on (idempotent), a remote one is left alone."""
+    plugins = rabbitmq_command("rabbitmq-plugins")
+    if not is_local(rabbit.host) or plugins is None or port_answers(rabbit.host, 15692):
+        return
+    result = subprocess.run([plugins, "enable", "--quiet", "rabbitmq_prometheus"],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        print("note: could not enable RabbitMQ's Prometheus plugin "
+              f"({result.stderr.strip() or result.returncode}); its metrics stay off", flush=True)
+
+
 # ---------------------------------------------------------------- Temporal
 
 
@@ -540,6 +553,7 @@ def run_stack(rabbit: Rabbit, temporal: TemporalPorts, services: list[Child],
     stops it whatever happens.
     """
     ensure_rabbitmq(rabbit)
+    enable_rabbitmq_metrics(rabbit)
     check_ports_free(services)
     server = temporal_server(temporal)
     if server is not None:
