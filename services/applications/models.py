@@ -11,6 +11,7 @@ from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.contracts.applications import Applicant
 from services.contracts.counties import CountyCode
 from services.contracts.types import Address, Area, Language, Mobile, NationalCode, PersonName
 from services.kit.db import UTCDateTime, utcnow
@@ -132,14 +133,8 @@ class LicenseCase(BaseModel):
     license_number: str = PydanticField(min_length=3, max_length=30)
 
 
-class NewHolder(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    national_code: NationalCode
-    name: PersonName
-    mobile: Mobile
-    email: EmailStr | None = None
-    language: Language = "fa"
+# a transfer's new holder: the same facts as any applicant
+NewHolder = Applicant
 
 
 class TransferCreate(LicenseCase):

@@ -14,7 +14,7 @@ from services.contracts.applications import REQUIRED_DOCUMENTS
 from services.contracts.tasks import CHECKLIST_ITEMS
 from tests.auth_fixtures import TokenIssuer
 from tests.conftest import eventually
-from tests.e2e.conftest import STAFF, Stack  # noqa: F401  (STAFF: shared with other tests)
+from tests.e2e.conftest import Stack
 from workflows.new_license.workflow import NewLicenseWorkflow
 from workflows.process import WORKFLOWS, workflow_runner
 
