@@ -25,7 +25,6 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,8 +168,7 @@ async def time_search(db: Database, search: Search, repeat: int) -> Timing:
     return Timing(p50=q[49], p95=q[94], p99=q[98], total=total)
 
 
-async def run(label: str, url: str, rows: int, repeat: int, baseline_repeat: int,
-              timed: Callable[[Database], Awaitable[None]] | None = None) -> None:
+async def run(label: str, url: str, rows: int, repeat: int, baseline_repeat: int) -> None:
     db = Database(url, tables=TABLES)
     try:
         await db.create_schema()

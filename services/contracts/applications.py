@@ -46,10 +46,6 @@ REQUIRED_DOCUMENTS: tuple[str, ...] = (
     "premises_document",
     "clearance_certificate",
 )
-DocumentType = Literal[
-    "national_id_card", "education_certificate", "premises_document", "clearance_certificate",
-    "transfer_agreement",
-]
 # What each kind of application needs; for a transfer, the new holder's papers and the
 # agreement between the two holders.
 REQUIRED_DOCUMENTS_BY_KIND: dict[str, tuple[str, ...]] = {

@@ -52,10 +52,6 @@ class DlqError(Exception):
     """A problem the operator must fix (a queue that does not exist, a bad argument)."""
 
 
-class NotConfirmed(Exception):
-    """The broker did not take a republished message."""
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""

@@ -58,3 +58,23 @@ class PollingLoop:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             except TimeoutError:
                 pass
+
+
+class LoopOwner:
+    """Mixin for a component whose work runs on a :class:`PollingLoop` in ``self._loop``."""
+
+    _loop: PollingLoop
+
+    def nudge(self) -> None:
+        """There is new work: do a pass now, not at the next poll."""
+        self._loop.nudge()
+
+    def start(self) -> None:
+        self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._loop.running

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.contracts.envelope import Envelope, Message
 from services.kit.db import Database, UTCDateTime, utcnow
-from services.kit.loop import PollingLoop
+from services.kit.loop import LoopOwner, PollingLoop
 from services.kit.metrics import KitMetrics
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def stage(session: AsyncSession, envelope: Envelope, message: Message | None = N
     )
 
 
-class OutboxRelay:
+class OutboxRelay(LoopOwner):
     def __init__(self, db: Database, bus: Bus, metrics: KitMetrics, *, poll_seconds: float,
                  batch: int) -> None:
         self.db = db
@@ -66,20 +66,6 @@ class OutboxRelay:
 
     async def _pass(self) -> bool:
         return await self.flush() >= self.batch
-
-    def nudge(self) -> None:
-        """Called after a commit that staged messages: publish now, not at the next poll."""
-        self._loop.nudge()
-
-    def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._loop.running
 
     async def flush(self) -> int:
         """Publish pending rows in order; stop at the first failure so order holds."""

@@ -95,9 +95,3 @@ def jalali(day: dt.date | dt.datetime) -> str:
     j = jdatetime.date.fromgregorian(date=day)
     return persian_digits(f"{j.day} {JALALI_MONTHS[j.month - 1]} {j.year}")
 
-
-def jalali_numeric(day: dt.date | dt.datetime) -> str:
-    """«۱۴۰۳/۰۲/۱۵»"""
-    day = local_date(day)
-    j = jdatetime.date.fromgregorian(date=day)
-    return persian_digits(f"{j.year:04d}/{j.month:02d}/{j.day:02d}")

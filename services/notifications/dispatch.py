@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.kit.db import Database, utcnow
-from services.kit.loop import PollingLoop
+from services.kit.loop import LoopOwner, PollingLoop
 from services.kit.outbox import OutboxRelay
 from services.kit.uow import UnitOfWork
 from services.notifications import repository, service
@@ -36,7 +36,7 @@ def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
     return float(min(base * 2 ** max(attempts - 1, 0), cap))
 
 
-class Dispatcher:
+class Dispatcher(LoopOwner):
     def __init__(self, *, db: Database, relay: OutboxRelay | None,
                  channels: Mapping[str, Channel], metrics: NotificationsMetrics,
                  settings: NotificationsSettings, worker: str | None = None) -> None:
@@ -48,22 +48,6 @@ class Dispatcher:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._loop = PollingLoop("notification-dispatcher", self._pass,
                                  poll_seconds=settings.dispatch_poll_seconds)
-
-    # -- lifetime ------------------------------------------------------------------------
-
-    def nudge(self) -> None:
-        """Called after a commit that recorded pending deliveries: look now."""
-        self._loop.nudge()
-
-    def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._loop.running
 
     async def _pass(self) -> bool:
         handled = await self.dispatch_once()
