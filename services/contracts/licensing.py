@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.contracts import routing
 from services.contracts.applications import Applicant
 from services.contracts.envelope import Message
+from services.contracts.tasks import SanctionKind
 from services.contracts.types import Address, Area
 
 
@@ -45,7 +46,7 @@ class LicenseIssued(Message):
 LicenseStatus = Literal["active", "suspended", "revoked", "expired"]
 LicenseChange = Literal[
     "issued", "renewed", "transferred", "relocated", "suspended", "revoked", "expired",
-    "reinstated", "imported",
+    "reinstated", "imported", "warned",
 ]
 
 
@@ -61,6 +62,7 @@ class LicenseSnapshot(BaseModel):
     holder_mobile: str
     office_id: str
     office_name: str | None = None
+    office_manager_mobile: str | None = None
     county: str
     area: Area
     address: str
@@ -152,3 +154,124 @@ class RenewalAssessed(Message):
     license_number: str
     needs_inspection: bool
     reasons: list[str] = Field(default_factory=list)
+
+
+class ReinstateLicense(Message):
+    """Lift the suspension a review imposed, at its end. A no-op unless the license is
+    still suspended by that review (``case_id``)."""
+
+    KIND: ClassVar = "command"
+    ROUTING_KEY: ClassVar = routing.LICENSE_REINSTATE
+
+    license_number: str
+    case_id: str
+    review_id: str
+    reason: str
+
+
+# -- office activity -----------------------------------------------------------------
+
+class OfficeActivityReported(Message):
+    """An office's count of services for one (Jalali) month; a later report for the same
+    month replaces the earlier one."""
+
+    ROUTING_KEY: ClassVar = routing.OFFICE_ACTIVITY_REPORTED
+
+    office_id: str
+    license_number: str | None = None
+    county: str
+    year: int = Field(ge=1300, le=1500)
+    month: int = Field(ge=1, le=12)
+    service_count: int = Field(ge=0)
+    reported_by: str
+    reported_at: datetime
+
+
+# -- supervision --------------------------------------------------------------------------
+
+ReviewReason = Literal[
+    "idle",  # no activity reported for N days
+    "upheld_complaints",  # K or more upheld complaints in 12 months
+    "failed_inspection",
+    "operator_not_holder",  # a finding: the person running the office is not the holder
+    "complaint_sanction",  # a complaint's resolution recommended a sanction
+]
+ReviewDecision = Literal["no_action", "warning", "suspension", "revocation"]
+
+
+class SweepOffices(Message):
+    """Find the offices that need a review, as of ``as_of``, and open one review per
+    office that has none open. Sent by the supervision schedule; idempotent on the
+    message id (the sweep's run)."""
+
+    KIND: ClassVar = "command"
+    ROUTING_KEY: ClassVar = routing.SUPERVISION_SWEEP
+
+    sweep_id: str
+    as_of: datetime
+    idle_days: int = Field(ge=1)
+    upheld_threshold: int = Field(ge=1)
+    lookback_days: int = Field(ge=1)
+
+
+class ReviewOpened(Message):
+    """Licensing opened a review case for an office; the workflows start its process."""
+
+    ROUTING_KEY: ClassVar = routing.REVIEW_OPENED
+
+    review_id: str
+    case_id: str  # review-<id>: the workflow's id
+    office_id: str
+    office_name: str | None = None
+    license_number: str
+    county: str
+    holder_national_code: str
+    holder_name: str
+    holder_mobile: str
+    reasons: list[ReviewReason]
+    # a reason's particulars: days idle, complaint count, the complaint's tracking code...
+    details: dict[str, str] = Field(default_factory=dict)
+    recommended: SanctionKind | None = None
+    opened_at: datetime
+
+
+class ReviewAnswered(Message):
+    """The license holder answered the review in writing (before the decision)."""
+
+    ROUTING_KEY: ClassVar = routing.REVIEW_ANSWERED
+
+    review_id: str
+    case_id: str
+    text: str = Field(max_length=4000)
+    answered_at: datetime
+
+
+class DecideReview(Message):
+    """Apply the officer's decision on a review: a warning, a suspension for some days or
+    a revocation of the license, or no action; the review closes. Idempotent on
+    review_id. Answered with ReviewDecided."""
+
+    KIND: ClassVar = "command"
+    ROUTING_KEY: ClassVar = routing.REVIEW_DECIDE
+
+    review_id: str
+    case_id: str
+    license_number: str
+    decision: ReviewDecision
+    suspension_days: int | None = Field(default=None, ge=1, le=365)
+    reason: str | None = None
+    actor: str
+
+
+class ReviewDecided(Message):
+    ROUTING_KEY: ClassVar = routing.REVIEW_DECIDED
+
+    review_id: str
+    case_id: str
+    license_number: str
+    decision: ReviewDecision
+    # False when the license could not take the sanction (revoked or expired meanwhile)
+    applied: bool
+    refusal: str | None = None
+    suspended_until: date | None = None
+    decided_at: datetime

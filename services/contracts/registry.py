@@ -9,17 +9,30 @@ from services.contracts.applications import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
 )
+from services.contracts.complaints import (
+    ComplaintFiled,
+    ComplaintReopened,
+    ComplaintResolved,
+    ComplaintStatusChanged,
+)
 from services.contracts.envelope import Message
 from services.contracts.identity import UserChanged
 from services.contracts.licensing import (
     AssessRenewal,
+    DecideReview,
     ExpireLicense,
     IssueLicense,
     LicenseChanged,
     LicenseIssued,
+    OfficeActivityReported,
+    ReinstateLicense,
     RelocateOffice,
     RenewalAssessed,
     RenewLicense,
+    ReviewAnswered,
+    ReviewDecided,
+    ReviewOpened,
+    SweepOffices,
     TransferLicense,
 )
 from services.contracts.notifications import DeliveryCompleted, NotificationRequested
@@ -27,10 +40,14 @@ from services.contracts.tasks import (
     ApplicationsTaskCompleted,
     ApplicationsTaskDeadline,
     CancelApplicationsTask,
+    CancelComplaintsTask,
     CancelLicensingTask,
+    ComplaintsTaskCompleted,
+    ComplaintsTaskDeadline,
     LicensingTaskCompleted,
     LicensingTaskDeadline,
     OpenApplicationsTask,
+    OpenComplaintsTask,
     OpenLicensingTask,
 )
 
@@ -62,5 +79,20 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         NotificationRequested,
         DeliveryCompleted,
         UserChanged,
+        OpenComplaintsTask,
+        ComplaintsTaskDeadline,
+        CancelComplaintsTask,
+        ComplaintsTaskCompleted,
+        ComplaintFiled,
+        ComplaintStatusChanged,
+        ComplaintResolved,
+        ComplaintReopened,
+        ReinstateLicense,
+        OfficeActivityReported,
+        SweepOffices,
+        ReviewOpened,
+        ReviewAnswered,
+        DecideReview,
+        ReviewDecided,
     )
 }

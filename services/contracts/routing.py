@@ -24,6 +24,15 @@ LICENSE_CHANGED = "licensing.license.changed"
 RENEWAL_ASSESSED = "licensing.renewal.assessed"
 IDENTITY_USER_CHANGED = "identity.user.changed"
 NOTIFICATION_DELIVERY_COMPLETED = "notifications.delivery.completed"
+COMPLAINT_FILED = "complaints.complaint.filed"
+COMPLAINT_REOPENED = "complaints.complaint.reopened"
+COMPLAINT_RESOLVED = "complaints.complaint.resolved"
+COMPLAINT_STATUS_CHANGED = "workflows.complaint.status_changed"
+COMPLAINTS_TASK_COMPLETED = "complaints.task.completed"
+OFFICE_ACTIVITY_REPORTED = "licensing.office.activity_reported"
+REVIEW_OPENED = "licensing.review.opened"
+REVIEW_ANSWERED = "licensing.review.answered"
+REVIEW_DECIDED = "licensing.review.decided"
 # commands
 APPLICATIONS_TASK_OPEN = "applications.task.open"
 APPLICATIONS_TASK_DEADLINE = "applications.task.escalate"
@@ -38,6 +47,12 @@ LICENSE_RELOCATE = "licensing.license.relocate"
 LICENSE_EXPIRE = "licensing.license.expire"
 RENEWAL_ASSESS = "licensing.renewal.assess"
 NOTIFICATION_REQUEST = "notifications.notification.request"
+COMPLAINTS_TASK_OPEN = "complaints.task.open"
+COMPLAINTS_TASK_DEADLINE = "complaints.task.escalate"
+COMPLAINTS_TASK_CANCEL = "complaints.task.cancel"
+LICENSE_REINSTATE = "licensing.license.reinstate"
+SUPERVISION_SWEEP = "licensing.supervision.sweep"
+REVIEW_DECIDE = "licensing.review.decide"
 
 
 @dataclass(frozen=True)
@@ -64,11 +79,27 @@ LICENSING_TASKS = Subscription(
     "licensing.task-open", LICENSING_TASK_OPEN, (LICENSING_TASK_DEADLINE, LICENSING_TASK_CANCEL),
 )
 LICENSING_ISSUE = Subscription("licensing.license-issue", LICENSE_ISSUE)
-# the rest of a license's life: renew, transfer, relocate, expire, assess a renewal
+# the rest of a license's life: renew, transfer, relocate, expire, assess a renewal, and
+# lift a suspension at its end
 LICENSING_LIFECYCLE = Subscription(
     "licensing.license-lifecycle", LICENSE_RENEW,
-    (LICENSE_TRANSFER, LICENSE_RELOCATE, LICENSE_EXPIRE, RENEWAL_ASSESS),
+    (LICENSE_TRANSFER, LICENSE_RELOCATE, LICENSE_EXPIRE, RENEWAL_ASSESS, LICENSE_REINSTATE),
 )
+# supervision: the periodic sweep for offices to review, and the officer's decisions
+LICENSING_SUPERVISION = Subscription(
+    "licensing.supervision", SUPERVISION_SWEEP, (REVIEW_DECIDE,),
+)
+# resolved complaints: upheld ones count against the office; a recommended sanction
+# opens a review
+LICENSING_COMPLAINTS = Subscription("licensing.complaints-resolved", COMPLAINT_RESOLVED)
+# complaints
+COMPLAINTS_TASKS = Subscription(
+    "complaints.task-open", COMPLAINTS_TASK_OPEN, (COMPLAINTS_TASK_DEADLINE, COMPLAINTS_TASK_CANCEL),
+)
+COMPLAINTS_STATUS = Subscription("complaints.status-changed", COMPLAINT_STATUS_CHANGED)
+# complaints keeps a view of licenses, to know each office, its holder and its manager
+COMPLAINTS_LICENSES = Subscription("complaints.licenses", LICENSE_CHANGED)
+COMPLAINTS_STAFF = Subscription("complaints.staff", IDENTITY_USER_CHANGED)
 # notifications
 NOTIFICATIONS_REQUESTS = Subscription("notifications.notification-request", NOTIFICATION_REQUEST)
 # staff rosters, kept by the services that assign work
@@ -83,6 +114,12 @@ WORKFLOWS_LICENSE_EVENTS = Subscription(
 )
 # applications keeps a view of licenses, to check who may renew, transfer or move one
 APPLICATIONS_LICENSES = Subscription("applications.licenses", LICENSE_CHANGED)
+WORKFLOWS_COMPLAINTS = Subscription(
+    "workflows.complaints", COMPLAINT_FILED, (COMPLAINT_REOPENED,),
+)
+WORKFLOWS_REVIEWS = Subscription(
+    "workflows.reviews", REVIEW_OPENED, (REVIEW_ANSWERED, REVIEW_DECIDED),
+)
 WORKFLOWS_APPLICANT_ACTIONS = Subscription(
     "workflows.applicant-actions", APPLICATION_CORRECTED,
     (APPLICATION_WITHDRAWN, APPLICATION_CONSENTED),
@@ -105,4 +142,12 @@ TOPOLOGY: tuple[Subscription, ...] = (
     APPLICATIONS_LICENSES,
     APPLICATIONS_STAFF,
     LICENSING_STAFF,
+    LICENSING_SUPERVISION,
+    LICENSING_COMPLAINTS,
+    COMPLAINTS_TASKS,
+    COMPLAINTS_STATUS,
+    COMPLAINTS_LICENSES,
+    COMPLAINTS_STAFF,
+    WORKFLOWS_COMPLAINTS,
+    WORKFLOWS_REVIEWS,
 )

@@ -12,7 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.contracts import routing
 from services.contracts.envelope import Message
 
-TaskKind = Literal["document_review", "site_inspection", "licensing_decision"]
+TaskKind = Literal[
+    "document_review", "site_inspection", "licensing_decision",
+    "complaint_triage", "complaint_investigation", "review_decision",
+]
 TaskStatus = Literal["open", "claimed", "completed", "cancelled"]
 
 # Which service owns which kind of task, and who may do it.
@@ -20,11 +23,17 @@ TASK_OWNER: dict[str, str] = {
     "document_review": "applications",
     "site_inspection": "licensing",
     "licensing_decision": "licensing",
+    "complaint_triage": "complaints",
+    "complaint_investigation": "complaints",
+    "review_decision": "licensing",
 }
 CANDIDATE_ROLE: dict[str, str] = {
     "document_review": "clerk",
     "site_inspection": "inspector",
     "licensing_decision": "licensing_officer",
+    "complaint_triage": "complaints_officer",
+    "complaint_investigation": "complaints_officer",
+    "review_decision": "licensing_officer",
 }
 
 
@@ -144,10 +153,92 @@ class DecisionOutcome(_Outcome):
         return self.result
 
 
+SanctionKind = Literal["warning", "suspension", "revocation"]
+SanctionRecommendation = Literal["none", "warning", "suspension", "revocation"]
+
+
+class TriageOutcome(_Outcome):
+    """A complaints officer's first look: take the complaint up, reject it as out of
+    scope, or merge it into an earlier complaint about the same thing (by its tracking
+    code)."""
+
+    result: Literal["accept", "reject", "merge"]
+    reason: str | None = Field(default=None, max_length=2000)
+    duplicate_of: str | None = Field(default=None, min_length=4, max_length=20)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TriageOutcome:
+        if self.result in ("reject", "merge") and not (self.reason or "").strip():
+            raise ValueError("reason_required")
+        if self.result == "merge" and not self.duplicate_of:
+            raise ValueError("duplicate_of_required")
+        if self.result != "merge" and self.duplicate_of:
+            raise ValueError("duplicate_of_only_on_merge")
+        return self
+
+    @property
+    def decision(self) -> str:
+        return self.result
+
+
+class InvestigationOutcome(_Outcome):
+    """The investigator's finding: upheld or not (with a refund ordered and a sanction
+    recommended when upheld), or a site inspection first, after which the investigation
+    comes back with its findings."""
+
+    result: Literal["upheld", "not_upheld", "inspect"]
+    reason: str | None = Field(default=None, max_length=2000)
+    refund_ordered: bool = False
+    # rials
+    refund_amount: int | None = Field(default=None, gt=0, le=10_000_000_000)
+    sanction_recommended: SanctionRecommendation = "none"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InvestigationOutcome:
+        if not (self.reason or "").strip():
+            raise ValueError("reason_required")
+        if self.result != "upheld" and (self.refund_ordered or self.sanction_recommended != "none"):
+            raise ValueError("remedy_only_when_upheld")
+        if self.refund_ordered and self.refund_amount is None:
+            raise ValueError("refund_amount_required")
+        if not self.refund_ordered and self.refund_amount is not None:
+            raise ValueError("refund_amount_without_refund")
+        return self
+
+    @property
+    def decision(self) -> str:
+        return self.result
+
+
+class ReviewDecisionOutcome(_Outcome):
+    """The licensing officer's decision on a supervision review."""
+
+    result: Literal["no_action", "warning", "suspension", "revocation"]
+    suspension_days: int | None = Field(default=None, ge=1, le=365)
+    reason: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReviewDecisionOutcome:
+        if self.result != "no_action" and not (self.reason or "").strip():
+            raise ValueError("reason_required")
+        if self.result == "suspension" and self.suspension_days is None:
+            raise ValueError("suspension_days_required")
+        if self.result != "suspension" and self.suspension_days is not None:
+            raise ValueError("suspension_days_only_on_suspension")
+        return self
+
+    @property
+    def decision(self) -> str:
+        return self.result
+
+
 OUTCOME_MODEL: dict[str, type[_Outcome]] = {
     "document_review": DocumentReviewOutcome,
     "site_inspection": InspectionOutcome,
     "licensing_decision": DecisionOutcome,
+    "complaint_triage": TriageOutcome,
+    "complaint_investigation": InvestigationOutcome,
+    "review_decision": ReviewDecisionOutcome,
 }
 
 # The outcome that lets a case go on past each kind of task.
@@ -183,6 +274,10 @@ class OpenLicensingTask(OpenTask):
     ROUTING_KEY: ClassVar = routing.LICENSING_TASK_OPEN
 
 
+class OpenComplaintsTask(OpenTask):
+    ROUTING_KEY: ClassVar = routing.COMPLAINTS_TASK_OPEN
+
+
 class TaskDeadline(Message):
     """The reminder before a task's due time, or an escalation after it."""
 
@@ -205,6 +300,10 @@ class LicensingTaskDeadline(TaskDeadline):
     ROUTING_KEY: ClassVar = routing.LICENSING_TASK_DEADLINE
 
 
+class ComplaintsTaskDeadline(TaskDeadline):
+    ROUTING_KEY: ClassVar = routing.COMPLAINTS_TASK_DEADLINE
+
+
 class CancelTask(Message):
     KIND: ClassVar = "command"
 
@@ -220,6 +319,10 @@ class CancelApplicationsTask(CancelTask):
 
 class CancelLicensingTask(CancelTask):
     ROUTING_KEY: ClassVar = routing.LICENSING_TASK_CANCEL
+
+
+class CancelComplaintsTask(CancelTask):
+    ROUTING_KEY: ClassVar = routing.COMPLAINTS_TASK_CANCEL
 
 
 # -- events ---------------------------------------------------------------------------
@@ -244,19 +347,27 @@ class LicensingTaskCompleted(TaskCompleted):
     ROUTING_KEY: ClassVar = routing.LICENSING_TASK_COMPLETED
 
 
+class ComplaintsTaskCompleted(TaskCompleted):
+    ROUTING_KEY: ClassVar = routing.COMPLAINTS_TASK_COMPLETED
+
+
 OPEN_TASK_BY_SERVICE: dict[str, type[OpenTask]] = {
     "applications": OpenApplicationsTask,
     "licensing": OpenLicensingTask,
+    "complaints": OpenComplaintsTask,
 }
 DEADLINE_BY_SERVICE: dict[str, type[TaskDeadline]] = {
     "applications": ApplicationsTaskDeadline,
     "licensing": LicensingTaskDeadline,
+    "complaints": ComplaintsTaskDeadline,
 }
 CANCEL_BY_SERVICE: dict[str, type[CancelTask]] = {
     "applications": CancelApplicationsTask,
     "licensing": CancelLicensingTask,
+    "complaints": CancelComplaintsTask,
 }
 TASK_COMPLETED_BY_SERVICE: dict[str, type[TaskCompleted]] = {
     "applications": ApplicationsTaskCompleted,
     "licensing": LicensingTaskCompleted,
+    "complaints": ComplaintsTaskCompleted,
 }
