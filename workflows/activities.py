@@ -7,12 +7,16 @@ from __future__ import annotations
 from temporalio import activity
 
 from services.contracts.applications import ApplicationStatusChanged
+from services.contracts.complaints import ComplaintStatusChanged
 from services.contracts.licensing import (
     AssessRenewal,
+    DecideReview,
     ExpireLicense,
     IssueLicense,
+    ReinstateLicense,
     RelocateOffice,
     RenewLicense,
+    SweepOffices,
     TransferLicense,
 )
 from services.contracts.notifications import NotificationRequested
@@ -92,8 +96,29 @@ class BusActivities:
         await self.bus.publish(command, correlation_id=command.case_id,
                                message_id=f"{command.case_id}:expire:{command.valid_until}")
 
+    @activity.defn
+    async def publish_complaint_status(self, event: ComplaintStatusChanged) -> None:
+        await self.bus.publish(event, correlation_id=event.case_id,
+                               message_id=f"{event.case_id}:status:{event.seq}")
+
+    @activity.defn
+    async def sweep_offices(self, command: SweepOffices) -> None:
+        await self.bus.publish(command, correlation_id=command.sweep_id,
+                               message_id=f"{command.sweep_id}:sweep")
+
+    @activity.defn
+    async def decide_review(self, command: DecideReview) -> None:
+        await self.bus.publish(command, correlation_id=command.case_id,
+                               message_id=f"{command.case_id}:decide")
+
+    @activity.defn
+    async def reinstate_license(self, command: ReinstateLicense) -> None:
+        await self.bus.publish(command, correlation_id=command.case_id,
+                               message_id=f"{command.case_id}:reinstate")
+
     def all(self) -> list:
         return [self.open_task, self.task_deadline, self.cancel_task, self.publish_status,
                 self.request_notification, self.issue_license, self.assess_renewal,
                 self.renew_license, self.transfer_license, self.relocate_office,
-                self.expire_license]
+                self.expire_license, self.publish_complaint_status, self.sweep_offices,
+                self.decide_review, self.reinstate_license]

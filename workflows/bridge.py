@@ -17,17 +17,29 @@ from services.contracts.applications import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
 )
+from services.contracts.complaints import ComplaintFiled, ComplaintReopened
 from services.contracts.envelope import Envelope
-from services.contracts.licensing import LicenseChanged, LicenseIssued, RenewalAssessed
+from services.contracts.licensing import (
+    LicenseChanged,
+    LicenseIssued,
+    RenewalAssessed,
+    ReviewAnswered,
+    ReviewDecided,
+    ReviewOpened,
+)
 from services.contracts.notifications import Recipient
 from services.contracts.tasks import TaskCompleted
 from services.kit.bus import Bus, Reject
 from workflows.address_change.workflow import AddressChangeWorkflow
 from workflows.case import CaseInput
+from workflows.complaint.inputs import ComplaintInput
+from workflows.complaint.workflow import ComplaintWorkflow
 from workflows.license_term.workflow import LicenseTermInput, LicenseTermWorkflow
 from workflows.new_license.workflow import NewLicenseWorkflow
-from workflows.policies import CasePolicies, TermPolicy
+from workflows.policies import CasePolicies, ComplaintPolicies, ReviewPolicies, TermPolicy
 from workflows.renewal.workflow import RenewalWorkflow
+from workflows.review.inputs import ReviewInput
+from workflows.review.workflow import ReviewWorkflow
 from workflows.transfer.workflow import TransferWorkflow
 
 # which workflow runs each kind of application
@@ -45,13 +57,16 @@ log = logging.getLogger(__name__)
 
 class Bridge:
     def __init__(self, bus: Bus, client: Client, task_queue: str, policies: CasePolicies,
-                 term_policy: TermPolicy, workflow_id_prefix: str = "") -> None:
+                 term_policy: TermPolicy, workflow_id_prefix: str = "", *,
+                 complaint_policies: ComplaintPolicies, review_policies: ReviewPolicies) -> None:
         self.bus = bus
         self.client = client
         self.task_queue = task_queue
         self.policies = policies
         self.term_policy = term_policy
         self.workflow_id_prefix = workflow_id_prefix
+        self.complaint_policies = complaint_policies
+        self.review_policies = review_policies
 
     def register(self) -> None:
         self.bus.subscribe(routing.WORKFLOWS_SUBMITTED, self.on_submitted)
@@ -59,6 +74,28 @@ class Bridge:
         self.bus.subscribe(routing.WORKFLOWS_LICENSE_ISSUED, self.on_license_issued)
         self.bus.subscribe(routing.WORKFLOWS_APPLICANT_ACTIONS, self.on_applicant_action)
         self.bus.subscribe(routing.WORKFLOWS_LICENSE_EVENTS, self.on_license_event)
+        self.bus.subscribe(routing.WORKFLOWS_COMPLAINTS, self.on_complaint)
+        self.bus.subscribe(routing.WORKFLOWS_REVIEWS, self.on_review)
+
+    async def on_complaint(self, envelope: Envelope,
+                           event: ComplaintFiled | ComplaintReopened) -> None:
+        if isinstance(event, ComplaintFiled):
+            await self._start(ComplaintWorkflow.run,
+                              ComplaintInput(complaint=event, policies=self.complaint_policies),
+                              event.case_id)
+        else:
+            await self._signal(event.case_id, "reopen", event)
+
+    async def on_review(self, envelope: Envelope,
+                        event: ReviewOpened | ReviewAnswered | ReviewDecided) -> None:
+        if isinstance(event, ReviewOpened):
+            await self._start(ReviewWorkflow.run,
+                              ReviewInput(review=event, policies=self.review_policies),
+                              event.case_id)
+        elif isinstance(event, ReviewAnswered):
+            await self._signal(event.case_id, "answered", event)
+        else:
+            await self._signal(event.case_id, "review_decided", event)
 
     async def on_submitted(self, _envelope: Envelope, event: ApplicationSubmitted) -> None:
         workflow = CASE_WORKFLOWS[event.kind]

@@ -53,3 +53,41 @@ class TermPolicy(BaseModel):
 
     reminder_days: list[int] = [90, 30, 7]
     grace_days: float = 0
+
+
+class ComplaintPolicies(BaseModel):
+    """A complaint's human steps (triage, investigation, a site inspection), how long the
+    office has to answer in writing, and how long the complainant may reopen it."""
+
+    steps: dict[str, StepPolicy]
+    office_response_seconds: float = 7 * 86400
+    reopen_window_seconds: float = 10 * 86400
+
+    @property
+    def office_response(self) -> timedelta:
+        return timedelta(seconds=self.office_response_seconds)
+
+    @property
+    def reopen_window(self) -> timedelta:
+        return timedelta(seconds=self.reopen_window_seconds)
+
+
+class ReviewPolicies(BaseModel):
+    """A supervision review's steps (site inspection, the officer's decision) and how long
+    the license holder has to answer before the decision."""
+
+    steps: dict[str, StepPolicy]
+    answer_seconds: float = 7 * 86400
+
+    @property
+    def answer_window(self) -> timedelta:
+        return timedelta(seconds=self.answer_seconds)
+
+
+class SweepPolicy(BaseModel):
+    """What makes an office due for review: no activity for ``idle_days``, or
+    ``upheld_threshold`` upheld complaints within ``lookback_days`` (findings always)."""
+
+    idle_days: int = 90
+    upheld_threshold: int = 3
+    lookback_days: int = 365

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import AsyncExitStack
+from datetime import timedelta
 from types import TracebackType
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -22,16 +23,20 @@ from workflows import search_attributes
 from workflows.activities import BusActivities
 from workflows.address_change.workflow import AddressChangeWorkflow
 from workflows.bridge import Bridge
+from workflows.complaint.workflow import ComplaintWorkflow
 from workflows.license_term.workflow import LicenseTermWorkflow
 from workflows.new_license.workflow import NewLicenseWorkflow
 from workflows.renewal.workflow import RenewalWorkflow
+from workflows.review.workflow import ReviewWorkflow
 from workflows.settings import WorkflowsSettings
+from workflows.supervision.schedule import ensure_sweep_schedule, sweep_schedule
+from workflows.supervision.workflow import SupervisionSweepWorkflow
 from workflows.transfer.workflow import TransferWorkflow
 
 log = logging.getLogger(__name__)
 
 WORKFLOWS = [NewLicenseWorkflow, RenewalWorkflow, TransferWorkflow, AddressChangeWorkflow,
-             LicenseTermWorkflow]
+             LicenseTermWorkflow, ComplaintWorkflow, ReviewWorkflow, SupervisionSweepWorkflow]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -94,7 +99,11 @@ class WorkflowsProcess:
         await ensure_search_attributes(self.client, self.settings.temporal_namespace)
         Bridge(self.bus, self.client, self.settings.task_queue,
                self.settings.case_policies(), self.settings.term_policy(),
-               self.settings.workflow_id_prefix).register()
+               self.settings.workflow_id_prefix,
+               complaint_policies=self.settings.complaint_policies(),
+               review_policies=self.settings.review_policies()).register()
+        if self.settings.supervision_schedule_enabled:
+            await self.schedule_sweeps()
         activities = BusActivities(self.bus)
         self.worker = Worker(
             self.client,
@@ -117,6 +126,17 @@ class WorkflowsProcess:
             except Exception:
                 log.exception("worker ended with an error")
         await self._stack.aclose()
+
+    @property
+    def sweep_schedule_id(self) -> str:
+        return f"{self.settings.workflow_id_prefix}supervision-sweep"
+
+    async def schedule_sweeps(self) -> None:
+        settings = self.settings
+        await ensure_sweep_schedule(self.client, self.sweep_schedule_id, sweep_schedule(
+            settings.sweep_policy(),
+            every=timedelta(hours=settings.supervision_sweep_every_hours),
+            task_queue=settings.task_queue, workflow_id=self.sweep_schedule_id))
 
     async def ready(self) -> dict[str, bool]:
         worker_ok = self._worker_task is not None and not self._worker_task.done()

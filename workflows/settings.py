@@ -4,7 +4,14 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings
-from workflows.policies import CasePolicies, StepPolicy, TermPolicy
+from workflows.policies import (
+    CasePolicies,
+    ComplaintPolicies,
+    ReviewPolicies,
+    StepPolicy,
+    SweepPolicy,
+    TermPolicy,
+)
 
 
 class WorkflowsSettings(ServiceSettings):
@@ -34,14 +41,52 @@ class WorkflowsSettings(ServiceSettings):
     expiry_reminder_days: list[int] = [90, 30, 7]
     expiry_grace_days: float = Field(default=30, ge=0)
 
-    def case_policies(self) -> CasePolicies:
-        def step(due_hours: float) -> StepPolicy:
-            return StepPolicy.from_hours(
-                due=due_hours, remind_before=min(self.remind_before_hours, due_hours / 2),
-                escalate_every=self.escalate_every_hours,
-                return_to_queue=self.escalation_returns_to_queue,
-            )
+    # complaints: triage and investigation deadlines, the office's time to answer in writing,
+    # and how long after a resolution the complainant may reopen it
+    complaint_triage_due_hours: float = Field(default=48, gt=0)
+    complaint_investigation_due_hours: float = Field(default=10 * 24, gt=0)
+    complaint_office_response_days: float = Field(default=7, gt=0)
+    complaint_reopen_days: float = Field(default=10, gt=0)
+    # supervision: how often the sweep runs, what makes an office due for review, and the
+    # review's own deadlines
+    supervision_schedule_enabled: bool = True
+    supervision_sweep_every_hours: float = Field(default=24, gt=0)
+    supervision_idle_days: int = Field(default=90, ge=1)
+    supervision_upheld_complaints: int = Field(default=3, ge=1)
+    supervision_lookback_days: int = Field(default=365, ge=1)
+    review_decision_due_hours: float = Field(default=5 * 24, gt=0)
+    review_answer_days: float = Field(default=7, gt=0)
 
+    def _step(self, due_hours: float) -> StepPolicy:
+        return StepPolicy.from_hours(
+            due=due_hours, remind_before=min(self.remind_before_hours, due_hours / 2),
+            escalate_every=self.escalate_every_hours,
+            return_to_queue=self.escalation_returns_to_queue,
+        )
+
+    def complaint_policies(self) -> ComplaintPolicies:
+        return ComplaintPolicies(
+            steps={"complaint_triage": self._step(self.complaint_triage_due_hours),
+                   "complaint_investigation": self._step(self.complaint_investigation_due_hours),
+                   "site_inspection": self._step(self.site_inspection_due_hours)},
+            office_response_seconds=self.complaint_office_response_days * 86400,
+            reopen_window_seconds=self.complaint_reopen_days * 86400,
+        )
+
+    def review_policies(self) -> ReviewPolicies:
+        return ReviewPolicies(
+            steps={"site_inspection": self._step(self.site_inspection_due_hours),
+                   "review_decision": self._step(self.review_decision_due_hours)},
+            answer_seconds=self.review_answer_days * 86400,
+        )
+
+    def sweep_policy(self) -> SweepPolicy:
+        return SweepPolicy(idle_days=self.supervision_idle_days,
+                           upheld_threshold=self.supervision_upheld_complaints,
+                           lookback_days=self.supervision_lookback_days)
+
+    def case_policies(self) -> CasePolicies:
+        step = self._step
         return CasePolicies(
             steps={
                 "document_review": step(self.document_review_due_hours),

@@ -60,7 +60,9 @@ async def start_stack(stack: AsyncExitStack, *, bus_ns: BusNamespace, tmp_path: 
         workflow_id_prefix=f"test-{uuid.uuid4().hex[:10]}-",
         sdk_metrics_address="",
         **common,
-        **(workflow_settings or {}),
+        # a schedule on the shared dev server would outlive the test; tests of the sweep
+        # ask for it
+        **{"supervision_schedule_enabled": False, **(workflow_settings or {})},
     )))
     return Stack(applications, licensing, notifications, complaints, process)
 

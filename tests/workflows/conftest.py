@@ -80,6 +80,9 @@ class Harness:
     lifecycle: Probe  # renew, transfer, relocate, expire, assess
     status: Probe  # status events for the timeline
     notices: Probe  # notification requests
+    complaints: Probe  # task commands to complaints
+    complaint_status: Probe  # complaint status events
+    supervision: Probe  # sweeps and review decisions to licensing
 
     async def start(self, case_policies: CasePolicies, workflow: Any = NewLicenseWorkflow,
                     **extra: Any) -> WorkflowHandle[Any, Any]:
@@ -134,6 +137,9 @@ async def harness(bus_ns: BusNamespace, amqp: aio_pika.abc.AbstractChannel
                 lifecycle=await probe(routing.LICENSING_LIFECYCLE),
                 status=await probe(routing.APPLICATIONS_STATUS),
                 notices=await probe(routing.NOTIFICATIONS_REQUESTS),
+                complaints=await probe(routing.COMPLAINTS_TASKS),
+                complaint_status=await probe(routing.COMPLAINTS_STATUS),
+                supervision=await probe(routing.LICENSING_SUPERVISION),
             )
     finally:
         await env.shutdown()
