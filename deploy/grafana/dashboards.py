@@ -320,7 +320,7 @@ def licensing() -> Board:
         "{{county}}")], w=8, h=10)
     board.add("bargauge", "Licenses by area", [(
         "sum by (area) (pishkhan_licenses)", "{{area}}")], w=8, h=10)
-    task_panels(board, "licensing", "site inspections, decisions")
+    task_panels(board, "licensing", "site inspections, decisions, reviews")
     outbox_panels(board, "licensing")
     consumer_panels(board, "licensing")
     return board
@@ -375,7 +375,99 @@ def complaints() -> Board:
     board = Board("pishkhan-complaints", "Pishkhan complaints",
                   "Complaints (web and 195), triage, investigation, resolution.", ["service"])
     http_panels(board, "complaints")
+    task_panels(board, "complaints", "triage, investigations")
     outbox_panels(board, "complaints")
+    consumer_panels(board, "complaints")
+    return board
+
+
+# the human tasks of complaints (the complaints service) and of reviews (licensing)
+SUPERVISION_TASKS = 'kind=~"complaint_triage|complaint_investigation|review_decision"'
+
+
+def complaints_and_supervision() -> Board:
+    board = Board("pishkhan-complaints-supervision", "Pishkhan complaints and supervision",
+                  "Complaints about offices by county and category, how long they take and "
+                  "how often they are reopened; reviews of offices and the sanctions they "
+                  "ended in.", ["complaints", "supervision"])
+    board.row("Complaints")
+    board.add("stat", "Open complaints", [("sum(county:pishkhan_complaints_open:sum)", "open")],
+              w=6, h=4, thresholds=[("green", None)],
+              description="Filed and not yet resolved, rejected, merged or closed.")
+    board.add("stat", "Filed in the last 24 hours", [(
+        "sum(channel_category:pishkhan_complaints_filed:increase1d)", "filed")],
+        w=6, h=4, thresholds=[("green", None)])
+    board.add("stat", "Time to resolution, p90 (7 days)", [(
+        "province:pishkhan_complaint_resolution_seconds:p90_7d", "p90")], unit="s",
+        w=6, h=4, thresholds=[("green", None)])
+    board.add("stat", "Reopen rate", [("province:pishkhan_complaints_reopened:ratio",
+                                       "reopened")], unit="percentunit", w=6, h=4,
+              thresholds=[("green", None), ("orange", 0.1), ("red", 0.2)],
+              description="Complaints the complainant reopened, of those resolved at least once.")
+    board.add("bargauge", "Open complaints by county", [(
+        "county:pishkhan_complaints_open:sum", "{{county}}")], w=8, h=10,
+        description="PishkhanComplaintsPilingUp fires at 10 or more in a county, over twice "
+                    "as many as a week before.")
+    board.add("bargauge", "Open complaints by category", [(
+        "sum by (category) (category_county:pishkhan_complaints_open:max)", "{{category}}")],
+        w=8, h=10)
+    board.add("timeseries", "Open complaints by county", [(
+        "county:pishkhan_complaints_open:sum", "{{county}}")], w=8, h=10)
+    board.add("timeseries", "Filed per day by channel", [(
+        "sum by (channel) (channel_category:pishkhan_complaints_filed:increase1d)",
+        "{{channel}}")], w=8, stack=True,
+        description="web: the public form; phone_195: taken by a 195 operator.")
+    board.add("timeseries", "Time to resolution p90 by category (7 days)", [(
+        "category:pishkhan_complaint_resolution_seconds:p90_7d", "{{category}}")],
+        unit="s", w=8)
+    board.add("timeseries", "Reopen rate by category", [(
+        "category:pishkhan_complaints_reopened:ratio", "{{category}}")],
+        unit="percentunit", w=8)
+
+    board.row("Complaint and review tasks")
+    board.add("bargauge", "Open tasks by county and kind", [(
+        "sum by (county, kind) "
+        f"(service_kind_county:pishkhan_tasks_open:sum{{{SUPERVISION_TASKS}}})",
+        "{{county}} {{kind}}")], w=8, h=10)
+    board.add("bargauge", "Overdue tasks by county and kind", [(
+        "sum by (county, kind) "
+        f"(service_kind_county:pishkhan_tasks_overdue:sum{{{SUPERVISION_TASKS}}})",
+        "{{county}} {{kind}}")], w=8, h=10,
+        thresholds=[("green", None), ("orange", 1), ("red", 3)],
+        description="PishkhanComplaintTriageOverdue fires at 3 late triages in a county "
+                    "for an hour.")
+    board.add("timeseries", "Oldest open task by kind", [(
+        f"max by (kind) (pishkhan_task_oldest_open_age_seconds{{{SUPERVISION_TASKS}}})",
+        "{{kind}}")], unit="s", w=8, h=10)
+    board.add("timeseries", "SLA breaches and reminders per hour", [(
+        f"service_kind:pishkhan_task_sla_breaches:increase1h{{{SUPERVISION_TASKS}}}",
+        "breaches {{kind}}"),
+        (f"service_kind:pishkhan_task_reminders:increase1h{{{SUPERVISION_TASKS}}}",
+         "reminders {{kind}}")], w=12)
+    board.add("timeseries", "Time from opening to completion (p50, p90)", [(
+        quantile(0.5, "kind", f"pishkhan_task_duration_seconds_bucket{{{SUPERVISION_TASKS}}}",
+                 "1d"), "p50 {{kind}}"),
+        (quantile(0.9, "kind", f"pishkhan_task_duration_seconds_bucket{{{SUPERVISION_TASKS}}}",
+                  "1d"), "p90 {{kind}}")], unit="s", w=12)
+
+    board.row("Supervision")
+    board.add("bargauge", "Reviews by reason and status", [(
+        "reason_status:pishkhan_reviews:max", "{{reason}} {{status}}")], w=8, h=10,
+        description="idle: no activity reported; upheld_complaints: too many upheld "
+                    "complaints in a year; failed_inspection; operator_not_holder; "
+                    "complaint_sanction: a complaint's resolution recommended a sanction.")
+    board.add("bargauge", "Sanctions applied by kind", [(
+        "kind:pishkhan_sanctions:max", "{{kind}}")], w=8, h=10,
+        description="Decided on reviews and applied to the license (not refused because it "
+                    "was revoked or expired meanwhile).")
+    board.add("timeseries", "Open reviews by reason", [(
+        'sum by (reason) (reason_status:pishkhan_reviews:max{status="open"})', "{{reason}}")],
+        w=8, h=10, stack=True,
+        description="A review with two reasons counts under each.")
+    board.add("timeseries", "Office activity reports per day by county", [(
+        "county:pishkhan_office_activity_reports:increase1d", "{{county}}")], w=24,
+        description="Monthly service counts the offices report; an office that stops "
+                    "reporting is reviewed as idle.")
     return board
 
 
@@ -434,7 +526,8 @@ def workflows() -> Board:
     return board
 
 
-BOARDS = (overview, applications, licensing, notifications, identity, complaints, workflows)
+BOARDS = (overview, applications, licensing, notifications, identity, complaints,
+          complaints_and_supervision, workflows)
 
 
 def render() -> dict[str, str]:

@@ -76,6 +76,9 @@ class ComplaintFiled(Message):
     complainant: Complainant
     office: ComplaintOffice
     description: str
+    # a fee above the tariff: what was charged (rials) and for which service
+    amount_charged: int | None = None
+    service_name: str | None = None
     # the 195 operator who took the call
     filed_by: str | None = None
     filed_at: datetime

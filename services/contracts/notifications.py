@@ -23,13 +23,27 @@ from services.contracts.types import Language, Mobile
 #   application_abandoned  deadline
 #   task_reminder          task_kind, task_id, due_at                    (to the assignee)
 #   task_escalated         task_kind, task_id, due_at, level, assignee   (to a supervisor)
-# Not yet asked for by any workflow (license lifecycle, complaints, supervision):
+# Not yet asked for by any workflow (license lifecycle):
 #   expiry_reminder        license_number, valid_until                   (to the license holder)
+# Complaints (to the complainant, or to the office: its license holder and manager):
 #   complaint_received     complaint_id, tracking_code, received_at, audience (complainant |
 #                          office; default complainant), office_name (for the office)
-#   complaint_resolved     complaint_id, tracking_code, resolved_at, resolution
+#   complaint_response_requested  complaint_id, tracking_code, category, deadline,
+#                          office_name (optional)                            (to the office)
+#   complaint_triaged      complaint_id, tracking_code, result (rejected | merged), reason,
+#                          duplicate_of (optional: the tracking code it was merged into)
+#   complaint_resolved     complaint_id, tracking_code, resolved_at, resolution (upheld |
+#                          not_upheld), summary (optional), refund_amount (optional, rials),
+#                          reopen_until (optional: when reopening and rating are open)
+# Supervision (to the license holder):
+#   review_opened          license_number, review_id, reasons: [idle | upheld_complaints |
+#                          failed_inspection | operator_not_holder | complaint_sanction],
+#                          answer_deadline
+#   review_closed          license_number, review_id, decision (no_action; a sanction is
+#                          told by sanction_imposed)
 #   sanction_imposed       license_number, sanction (warning | suspension | revocation),
 #                          reason, effective_from, until (optional: end of a suspension)
+#   suspension_lifted      license_number, lifted_at
 # The rest of a license's life (renewal, transfer, change of address, expiry):
 #   license_renewed        license_number, valid_until
 #   transfer_consent_requested  license_number, holder_name, deadline      (to the new holder)
@@ -37,8 +51,10 @@ from services.contracts.types import Language, Mobile
 #   address_changed        license_number, address
 #   license_expired        license_number, valid_until
 # Links in messages point at /applications/<application_id>, /tasks/<task_id> (task_*),
-# /complaints/<complaint_id> (complaint_*) or /licenses/<license_number> (expiry_reminder,
-# sanction_imposed), so those fields are required by their templates.
+# the public tracking page /complaints/track?code=<tracking_code> (complaint_* to the
+# complainant), /office/complaints/<complaint_id> (complaint_* to the office) or
+# /licenses/<license_number> (license and supervision notices), so those fields are
+# required by their templates.
 NotificationTemplate = Literal[
     "application_received",
     "application_step",
@@ -53,8 +69,13 @@ NotificationTemplate = Literal[
     "task_escalated",
     "expiry_reminder",
     "complaint_received",
+    "complaint_response_requested",
+    "complaint_triaged",
     "complaint_resolved",
+    "review_opened",
+    "review_closed",
     "sanction_imposed",
+    "suspension_lifted",
     "license_renewed",
     "transfer_consent_requested",
     "license_transferred",

@@ -188,6 +188,11 @@ Assign = Callable[[AsyncSession, OpenTask], Awaitable[str | None]]
 Completed = Callable[[UnitOfWork, Task, Any, Principal], Awaitable[None]]
 
 
+def serves(person_county: str | None, task_county: str) -> bool:
+    """Staff of a county work on its tasks; staff without a county work province-wide."""
+    return person_county is None or person_county == task_county
+
+
 class TaskError(Exception):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
@@ -270,7 +275,7 @@ class TaskModule:
                 person = await staff.member(session, task.assignee)
                 people = [person] if person else []
             else:
-                people = await staff.members(session, task.candidate_role, task.county)
+                people = await self._candidates(session, task.candidate_role, task.county)
             self._notify(uow, task, people, "task_reminder", "reminder", {})
             return
         self.metrics.breaches.labels(task.kind).inc()
@@ -332,7 +337,7 @@ class TaskModule:
             raise TaskError(409, "the task is closed")
         person = await staff.member(uow.session, body.assignee)
         if (person is None or not person.active or task.candidate_role not in person.roles
-                or person.county != task.county):
+                or not serves(person.county, task.county)):
             raise FieldError("assignee", "assignee_not_eligible")
         previous = task.assignee
         if not await self._transition(uow.session, task, ACTIVE, status="claimed",
@@ -386,7 +391,7 @@ class TaskModule:
     def may_see(self, task: Task, who: Principal) -> bool:
         if who.has("admin") or task.assignee == who.sub:
             return True
-        return who.county == task.county and (self._candidate(task, who) or who.has("supervisor"))
+        return self._candidate(task, who) or (who.has("supervisor") and who.county == task.county)
 
     async def get(self, session: AsyncSession, task_id: str, who: Principal
                   ) -> tuple[Task, list[TaskEvent]]:
@@ -445,7 +450,14 @@ class TaskModule:
 
     @staticmethod
     def _candidate(task: Task, who: Principal) -> bool:
-        return who.has(task.candidate_role) and who.county == task.county
+        return who.has(task.candidate_role) and serves(who.county, task.county)
+
+    @staticmethod
+    async def _candidates(session: AsyncSession, role: str, county: str
+                          ) -> list[staff.StaffMember]:
+        """Who may take a task of this county: its own staff and the province-wide."""
+        people = await staff.members(session, role, None)
+        return [p for p in people if serves(p.county, county)]
 
     async def _by_key(self, session: AsyncSession, key: str) -> Task | None:
         return (await session.exec(select(Task).where(Task.task_key == key))).first()
@@ -519,10 +531,9 @@ class TaskModule:
         async def county_queue(request: Request, who: Principal = Depends(current_principal),
                                f: dict[str, Any] = Depends(filters)) -> Page[TaskPublic]:
             roles = [r for r in who.roles]
-            if who.county is None:
-                forbid(request, who, "no county on the token")
-            scope = (col(Task.county) == who.county) & col(Task.candidate_role).in_(roles) & (
-                col(Task.status) == "open")
+            scope = col(Task.candidate_role).in_(roles) & (col(Task.status) == "open")
+            if who.county is not None:  # without a county: province-wide, every county's
+                scope = scope & (col(Task.county) == who.county)
             async with request.app.state.runtime.uow() as uow:
                 return await module.page(uow.session, scope, **f)
 
@@ -547,7 +558,7 @@ class TaskModule:
             if not (who.has("supervisor", "admin") and who.county):
                 forbid(request, who, "the roster is for supervisors")
             async with request.app.state.runtime.uow() as uow:
-                people = await staff.members(uow.session, CANDIDATE_ROLE[kind], who.county)
+                people = await module._candidates(uow.session, CANDIDATE_ROLE[kind], who.county)
             return [StaffPublic(username=p.username, name=p.name, county=p.county)
                     for p in people]
 

@@ -1,5 +1,6 @@
-"""HTTP routes of licensing: licenses and their history, findings, and the public part
-(registry of offices, the verify page, the certificate) that needs no sign-in."""
+"""HTTP routes of licensing: licenses and their history, findings, offices' activity
+reports, supervision reviews, and the public part (registry of offices, the verify page,
+the certificate) that needs no sign-in."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from services.contracts.counties import COUNTIES_BY_CODE, GILAN_COUNTIES, CountyCode
 from services.kit.auth import Principal, current_principal, forbid, require_roles
-from services.licensing import documents, repository
+from services.kit.errors import MESSAGES
+from services.kit.tasks import Page
+from services.kit.uow import UnitOfWork
+from services.licensing import documents, repository, service
+from services.licensing.metrics import LicensingMetrics
 from services.licensing.models import (
     AreaCounts,
     CountySummary,
@@ -21,9 +26,15 @@ from services.licensing.models import (
     LicenseEventPublic,
     LicensePublic,
     Office,
+    OfficeActivity,
+    OfficeActivityPublic,
+    OfficeActivityReport,
     OfficePage,
     RegistryOffice,
     RegistryPage,
+    Review,
+    ReviewAnswer,
+    ReviewPublic,
     Verification,
 )
 from services.licensing.persian import license_number as normalize_number
@@ -34,6 +45,29 @@ router = APIRouter(prefix="/licenses", tags=["licenses"])
 
 # staff who may read the history of their county's licenses
 HISTORY_ROLES = ("licensing_officer", "supervisor", "inspector")
+# staff who may read their county's offices' activity and supervision reviews
+SUPERVISION_ROLES = ("licensing_officer", "supervisor")
+
+# licensing's own refusals, in the shared catalogue that renders every 422 in fa and en
+MESSAGES.update({
+    "activity_month_in_future": (
+        "Activity can be reported only for the current month or an earlier one.",
+        "آمار فعالیت را فقط برای ماه جاری یا ماه‌های گذشته می‌توان ثبت کرد.",
+    ),
+    "review_closed": (
+        "This review has been decided; it no longer takes an answer.",
+        "درباره این پرونده نظارتی تصمیم گرفته شده و دیگر پاسخی پذیرفته نمی‌شود.",
+    ),
+})
+
+
+def _is_holder(who: Principal, license_: License) -> bool:
+    """The license holder signs in as an applicant with their national code."""
+    return who.has("applicant") and who.sub == license_.holder_national_code
+
+
+def _county_staff(who: Principal, county: str, roles: tuple[str, ...]) -> bool:
+    return who.has("admin") or (who.has(*roles) and who.county == county)
 
 
 def _settings(request: Request) -> LicensingSettings:
@@ -141,6 +175,24 @@ def _without_others(item: LicenseEventPublic, national_code: str, mobile: str
     return item.model_copy(update={"before": clean(item.before), "after": clean(item.after)})
 
 
+@router.get("/{number}/reviews", response_model=list[ReviewPublic])
+async def license_reviews(request: Request, number: str,
+                          who: Annotated[Principal, Depends(current_principal)]
+                          ) -> list[ReviewPublic]:
+    """The supervision reviews of a license, newest first: for its holder (to answer
+    them), its county's licensing staff and an admin."""
+    async with request.app.state.runtime.uow() as uow:
+        row = await repository.license_by_number(uow.session, normalize_number(number))
+        if row is None or not (_is_holder(who, row[0])
+                               or _county_staff(who, row[1].county, SUPERVISION_ROLES)):
+            forbid(request, who, "not the holder nor staff of the county", status=404,
+                   detail="license not found")
+        assert row is not None
+        items, _ = await repository.reviews(uow.session, county=None, status=None,
+                                            license_number=row[0].number, limit=500, offset=0)
+    return [_review_public(r) for r in items]
+
+
 findings_router = APIRouter(prefix="/findings", tags=["findings"])
 
 
@@ -156,6 +208,132 @@ async def list_findings(
     async with request.app.state.runtime.uow() as uow:
         return await repository.findings(uow.session, county=county, kind=kind, limit=limit,
                                          offset=offset)
+
+
+# -- offices' activity ------------------------------------------------------------------
+
+offices_router = APIRouter(prefix="/offices", tags=["offices"])
+
+
+def _activity_public(row: OfficeActivity) -> OfficeActivityPublic:
+    return OfficeActivityPublic(office_id=row.office_id, year=row.year, month=row.month,
+                                service_count=row.service_count, reported_by=row.reported_by,
+                                reported_at=row.reported_at)
+
+
+@offices_router.post("/{office_id}/activity", response_model=OfficeActivityPublic)
+async def report_activity(request: Request, office_id: str, body: OfficeActivityReport,
+                          who: Annotated[Principal, Depends(current_principal)]
+                          ) -> OfficeActivityPublic:
+    """The office's number of services in a Jalali month, from its license holder (or an
+    admin entering a paper report); reporting a month again replaces its figure."""
+    async with request.app.state.runtime.uow() as uow:
+        row = await repository.registry_office(uow.session, office_id)
+        if row is None:
+            raise HTTPException(404, "office not found")
+        office, license_ = row
+        if not (_is_holder(who, license_) or who.has("admin")):
+            forbid(request, who, "only the license holder reports the office's activity")
+        report = await service.report_activity(uow, office, license_, body, actor=who.actor,
+                                               today=local_today())
+        await uow.commit()
+    metrics: LicensingMetrics = request.app.state.metrics
+    metrics.activity_reports.labels(office.county).inc()
+    return _activity_public(report)
+
+
+@offices_router.get("/{office_id}/activity", response_model=list[OfficeActivityPublic])
+async def office_activity(
+    request: Request, office_id: str, who: Annotated[Principal, Depends(current_principal)],
+    limit: int = Query(default=24, ge=1, le=240), offset: int = Query(default=0, ge=0),
+) -> list[OfficeActivityPublic]:
+    """The office's monthly reports, latest month first."""
+    async with request.app.state.runtime.uow() as uow:
+        row = await repository.registry_office(uow.session, office_id)
+        if row is None or not (_is_holder(who, row[1])
+                               or _county_staff(who, row[0].county, SUPERVISION_ROLES)):
+            forbid(request, who, "not the holder nor staff of the county", status=404,
+                   detail="office not found")
+        rows = await repository.activity(uow.session, office_id, limit=limit, offset=offset)
+    return [_activity_public(r) for r in rows]
+
+
+# -- supervision reviews ----------------------------------------------------------------
+
+reviews_router = APIRouter(prefix="/reviews", tags=["reviews"])
+
+
+def _review_public(review: Review) -> ReviewPublic:
+    return ReviewPublic(
+        id=str(review.id), case_id=review.case_id or "", office_id=review.office_id,
+        license_number=review.license_number, county=review.county,
+        reasons=list(review.reasons), details=dict(review.details),
+        recommended=review.recommended, status=review.status, opened_at=review.opened_at,
+        answer=review.answer, answered_at=review.answered_at, decision=review.decision,
+        suspension_days=review.suspension_days, suspended_until=review.suspended_until,
+        decision_reason=review.decision_reason, decided_by=review.decided_by,
+        decided_at=review.decided_at, applied=review.applied, refusal=review.refusal,
+    )
+
+
+@reviews_router.get("", response_model=Page[ReviewPublic])
+async def list_reviews(
+    request: Request,
+    who: Annotated[Principal, Depends(require_roles(*SUPERVISION_ROLES, "admin"))],
+    status: Literal["open", "decided"] | None = None,
+    county: CountyCode | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+) -> Page[ReviewPublic]:
+    """Reviews, newest first: an admin's of any county, staff's of their own county."""
+    if not who.has("admin"):
+        if who.county is None:
+            forbid(request, who, "no county on the token")
+        if county is not None and county != who.county:
+            forbid(request, who, f"county {county} is not theirs")
+        county = who.county  # type: ignore[assignment]
+    async with request.app.state.runtime.uow() as uow:
+        items, total = await repository.reviews(uow.session, county=county, status=status,
+                                                limit=limit, offset=offset)
+    return Page[ReviewPublic](items=[_review_public(r) for r in items], total=total,
+                              limit=limit, offset=offset)
+
+
+async def _visible_review(request: Request, uow: UnitOfWork, review_id: str, who: Principal
+                          ) -> tuple[Review, bool]:
+    """The review and whether the caller holds its license; 404 to anyone who may not see
+    it (whether a review exists is private to those who may)."""
+    review = await repository.review(uow.session, review_id)
+    holder = False
+    if review is not None:
+        row = await repository.license_by_number(uow.session, review.license_number)
+        holder = row is not None and _is_holder(who, row[0])
+    if review is None or not (holder or _county_staff(who, review.county, SUPERVISION_ROLES)):
+        forbid(request, who, "not the holder nor staff of the county", status=404,
+               detail="review not found")
+    assert review is not None
+    return review, holder
+
+
+@reviews_router.get("/{review_id}", response_model=ReviewPublic)
+async def get_review(request: Request, review_id: str,
+                     who: Annotated[Principal, Depends(current_principal)]) -> ReviewPublic:
+    async with request.app.state.runtime.uow() as uow:
+        review, _ = await _visible_review(request, uow, review_id, who)
+    return _review_public(review)
+
+
+@reviews_router.post("/{review_id}/answer", response_model=ReviewPublic)
+async def answer_review(request: Request, review_id: str, body: ReviewAnswer,
+                        who: Annotated[Principal, Depends(current_principal)]) -> ReviewPublic:
+    """The holder's written answer before the decision; answering again replaces it."""
+    async with request.app.state.runtime.uow() as uow:
+        review, holder = await _visible_review(request, uow, review_id, who)
+        if not holder:
+            forbid(request, who, "only the license holder answers a review")
+        service.answer_review(uow, review, body.text)
+        await uow.commit()
+    return _review_public(review)
 
 
 # -- the public registry ----------------------------------------------------------------
@@ -204,6 +382,7 @@ async def search_offices(
 async def office_page(request: Request, office_id: str) -> OfficePage:
     async with request.app.state.runtime.uow() as uow:
         row = await repository.registry_office(uow.session, office_id)
+        until = await service.suspended_until(uow.session, row[1]) if row else None
     if row is None:
         raise HTTPException(404, "office not found")
     office, license_ = row
@@ -213,7 +392,7 @@ async def office_page(request: Request, office_id: str) -> OfficePage:
         **_registry_item(office, license_), opening_hours=office.opening_hours,
         services=office.services, manager_name=office.manager_name,
         issued_at=license_.issued_at, last_activity_on=office.last_activity_on,
-        verify_url=documents.verify_url(base, number),
+        suspended_until=until, verify_url=documents.verify_url(base, number),
         certificate_url=f"{base}/licenses/{number}/certificate.pdf",
     )
 
@@ -249,7 +428,8 @@ async def _verify(request: Request, number: str) -> Verification:
     wanted = normalize_number(number)
     async with request.app.state.runtime.uow() as uow:
         row = await repository.license_by_number(uow.session, wanted)
-    return documents.verification(wanted, row, local_today())
+        until = await service.suspended_until(uow.session, row[0]) if row else None
+    return documents.verification(wanted, row, local_today(), suspended_until=until)
 
 
 @verify_router.get("/{number}.json", response_model=None)

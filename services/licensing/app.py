@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
-from prometheus_client import Gauge
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -13,8 +12,9 @@ from services.contracts import routing
 from services.kit.db import Database
 from services.kit.http import Runtime, build_runtime, create_service_app
 from services.kit.tasks import TaskModule
-from services.licensing import api, handlers, repository, service
+from services.licensing import api, handlers, service
 from services.licensing.assignment import least_loaded_inspector
+from services.licensing.metrics import LicensingMetrics
 from services.licensing.models import TABLES
 from services.licensing.settings import LicensingSettings
 
@@ -32,34 +32,25 @@ def create_app(settings: LicensingSettings | None = None) -> FastAPI:
     settings = settings or LicensingSettings()
     runtime = build(settings)
     tasks = TaskModule(
-        runtime, service=NAME, kinds=("site_inspection", "licensing_decision"),
+        runtime, service=NAME, kinds=("site_inspection", "licensing_decision", "review_decision"),
         commands=routing.LICENSING_TASKS, roster=routing.LICENSING_STAFF,
         assign={"site_inspection": least_loaded_inspector},
         on_completed=service.record_findings,
     )
     handlers.register(runtime, settings)
-    licenses = Gauge("pishkhan_licenses", "Licenses by status, county and area",
-                     ["status", "county", "area"], registry=runtime.metrics.registry)
-
-    async def refresh_license_gauge() -> None:
-        async with runtime.db.sessionmaker() as session:
-            rows = await repository.licenses_by_status(session)
-        licenses.clear()
-        for status, county, area, count in rows:
-            licenses.labels(status, county, area).set(count)
-
-    runtime.scrape_hooks.append(refresh_license_gauge)
+    metrics = LicensingMetrics(runtime)
 
     async def search_index() -> None:
         await create_trigram_index(runtime.db)
 
     app = create_service_app(
         runtime, title="Pishkhan licensing",
-        routers=[api.router, api.findings_router, api.registry_router, api.verify_router,
-                 tasks.router()],
+        routers=[api.router, api.findings_router, api.offices_router, api.reviews_router,
+                 api.registry_router, api.verify_router, tasks.router()],
         on_startup=[search_index],
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     return app
 
 

@@ -71,8 +71,8 @@ def state_of(license_: License, today: dt.date) -> str:
     return license_.status
 
 
-def verification(number: str, found: tuple[License, Office] | None, today: dt.date
-                 ) -> Verification:
+def verification(number: str, found: tuple[License, Office] | None, today: dt.date, *,
+                 suspended_until: dt.date | None = None) -> Verification:
     if found is None:
         fa, en = MESSAGES["not_found"]
         return Verification(found=False, number=number, state="not_found",
@@ -85,7 +85,9 @@ def verification(number: str, found: tuple[License, Office] | None, today: dt.da
         holder_name=license_.holder_name, office_name=office.name,
         office_status=office.status, county=office.county, area=office.area,
         address=office.address, issued_at=license_.issued_at,
-        valid_until=license_.valid_until, message={"fa": fa, "en": en},
+        valid_until=license_.valid_until,
+        suspended_until=suspended_until if license_.status == "suspended" else None,
+        message={"fa": fa, "en": en},
     )
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from services.contracts import routing
+from services.contracts.complaints import ComplaintResolved
 from services.contracts.envelope import Envelope
 from services.contracts.licensing import (
     AssessRenewal,
+    DecideReview,
     ExpireLicense,
     IssueLicense,
+    ReinstateLicense,
     RelocateOffice,
     RenewLicense,
+    SweepOffices,
     TransferLicense,
 )
 from services.kit.bus import Reject
@@ -41,12 +45,33 @@ def register(runtime: Runtime, settings: LicensingSettings) -> None:
             elif isinstance(command, AssessRenewal):
                 await service.assess_renewal(uow, command,
                                              lookback_days=settings.complaint_lookback_days)
+            elif isinstance(command, ReinstateLicense):
+                await service.reinstate_after_review(uow, command)
             else:  # pragma: no cover - the subscription binds only these
                 raise Reject("unexpected_command", envelope.type)
         except service.LicenseRefused as exc:
             raise Reject(exc.code, exc.detail) from exc
 
+    async def on_supervision(uow: UnitOfWork, envelope: Envelope, command: Any) -> None:
+        """The schedule's sweeps and the officers' decisions on reviews."""
+        try:
+            if isinstance(command, SweepOffices):
+                await service.sweep(uow, command)
+            elif isinstance(command, DecideReview):
+                await service.decide_review(uow, command, today=local_today())
+            else:  # pragma: no cover - the subscription binds only these
+                raise Reject("unexpected_command", envelope.type)
+        except service.LicenseRefused as exc:
+            raise Reject(exc.code, exc.detail) from exc
+
+    async def on_complaint(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:
+        if not isinstance(event, ComplaintResolved):  # pragma: no cover - bound to one type
+            raise Reject("unexpected_event", envelope.type)
+        await service.complaint_resolved(uow, event)
+
     bus = runtime.bus
     for subscription, handler in ((routing.LICENSING_ISSUE, on_issue),
-                                  (routing.LICENSING_LIFECYCLE, on_lifecycle)):
+                                  (routing.LICENSING_LIFECYCLE, on_lifecycle),
+                                  (routing.LICENSING_SUPERVISION, on_supervision),
+                                  (routing.LICENSING_COMPLAINTS, on_complaint)):
         bus.subscribe(subscription, idempotent(bus.queue_name(subscription), runtime.uow, handler))

@@ -6,7 +6,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
@@ -106,9 +107,9 @@ class LicenseEvent(SQLModel, table=True):
 
 
 class UpheldComplaint(SQLModel, table=True):
-    """A complaint about an office that was upheld. A renewal of that office within a year
-    needs a site inspection. Filled from the complaints service's event once it publishes
-    one; until then nothing writes here and assessments see only open findings."""
+    """A complaint about an office that was upheld (the last resolution stands: one
+    resolved again as not upheld is removed). A renewal of that office within a year
+    needs a site inspection, and enough of them open a review."""
 
     __tablename__ = "upheld_complaint"
 
@@ -161,9 +162,117 @@ class FindingPublic(BaseModel):
     open: bool
 
 
+class OfficeActivity(SQLModel, table=True):
+    """An office's count of services in one Jalali month, as its holder reported it; a
+    later report for the same month replaces the earlier one."""
+
+    __tablename__ = "office_activity"
+    __table_args__ = (
+        Index("ux_office_activity_month", "office_id", "year", "month", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: str = Field(foreign_key="office.id", max_length=32)
+    year: int
+    month: int
+    service_count: int
+    reported_by: str = Field(max_length=100)
+    reported_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OfficeActivityReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # a Jalali month: 1403/7 is Mehr 1403
+    year: int = PydanticField(ge=1300, le=1500)
+    month: int = PydanticField(ge=1, le=12)
+    service_count: int = PydanticField(ge=0, le=10_000_000)
+
+
+class OfficeActivityPublic(BaseModel):
+    office_id: str
+    year: int
+    month: int
+    service_count: int
+    reported_by: str
+    reported_at: dt.datetime
+
+
+class Review(SQLModel, table=True):
+    """A supervision case about one office: why it was opened, the holder's written
+    answer, and the officer's decision. An office has at most one open review."""
+
+    __tablename__ = "review"
+    __table_args__ = (
+        Index("ux_review_case", "case_id", unique=True),
+        # the database's own guard of "one open review per office": office_id while open,
+        # NULL once decided (NULLs never collide in a unique index, on SQLite or PostgreSQL)
+        Index("ux_review_open_office", "open_office_id", unique=True),
+        Index("ix_review_office", "office_id", "status"),
+        Index("ix_review_county", "county", "status"),
+        Index("ix_review_sweep", "sweep_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # review-<id>, set once the row has its id: the workflow's id and every event's case
+    case_id: str | None = Field(default=None, max_length=40)
+    office_id: str = Field(foreign_key="office.id", max_length=32)
+    open_office_id: str | None = Field(default=None, max_length=32)
+    license_number: str = Field(max_length=30)
+    county: str = Field(max_length=50)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    details: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recommended: str | None = Field(default=None, max_length=20)
+    status: str = Field(default="open", max_length=20)
+    # the sweep that opened it, so the same sweep run again opens nothing new
+    sweep_id: str | None = Field(default=None, max_length=200)
+    opened_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    answer: str | None = Field(default=None, max_length=4000)
+    answered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision: str | None = Field(default=None, max_length=20)
+    suspension_days: int | None = None
+    suspended_until: dt.date | None = None
+    decision_reason: str | None = Field(default=None, max_length=2000)
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # whether the license took the decision; when not, why (license_revoked, ...)
+    applied: bool | None = None
+    refusal: str | None = Field(default=None, max_length=50)
+
+
+class ReviewPublic(BaseModel):
+    id: str
+    case_id: str
+    office_id: str
+    license_number: str
+    county: str
+    reasons: list[str]
+    details: dict[str, str]
+    recommended: str | None
+    status: str
+    opened_at: dt.datetime
+    answer: str | None
+    answered_at: dt.datetime | None
+    decision: str | None
+    suspension_days: int | None
+    suspended_until: dt.date | None
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    applied: bool | None
+    refusal: str | None
+
+
+class ReviewAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = PydanticField(min_length=10, max_length=4000)
+
+
 TABLES = [
     Office.__table__, License.__table__, LicenseEvent.__table__,  # type: ignore[attr-defined]
     UpheldComplaint.__table__, Finding.__table__,  # type: ignore[attr-defined]
+    OfficeActivity.__table__, Review.__table__,  # type: ignore[attr-defined]
 ]
 
 
@@ -200,6 +309,8 @@ class OfficePage(RegistryOffice):
     manager_name: str | None
     issued_at: dt.datetime
     last_activity_on: dt.date | None
+    # the day a review's suspension ends, when the license is suspended by one
+    suspended_until: dt.date | None = None
     verify_url: str
     certificate_url: str
 
@@ -245,4 +356,6 @@ class Verification(BaseModel):
     address: str | None = None
     issued_at: dt.datetime | None = None
     valid_until: dt.date | None = None
+    # the day a review's suspension ends, when the license is suspended by one
+    suspended_until: dt.date | None = None
     message: dict[str, str]

@@ -95,3 +95,18 @@ def jalali(day: dt.date | dt.datetime) -> str:
     j = jdatetime.date.fromgregorian(date=day)
     return persian_digits(f"{j.day} {JALALI_MONTHS[j.month - 1]} {j.year}")
 
+
+
+def jalali_month(day: dt.date) -> tuple[int, int]:
+    """(year, month) of the Jalali month the day falls in."""
+    j = jdatetime.date.fromgregorian(date=day)
+    return j.year, j.month
+
+
+def jalali_month_end(year: int, month: int) -> dt.date:
+    """The last day of a Jalali month, as a Gregorian date."""
+    if month == 12:
+        next_first = jdatetime.date(year + 1, 1, 1)
+    else:
+        next_first = jdatetime.date(year, month + 1, 1)
+    return next_first.togregorian() - dt.timedelta(days=1)

@@ -11,7 +11,15 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.licensing.models import Finding, License, LicenseEvent, Office, UpheldComplaint
+from services.licensing.models import (
+    Finding,
+    License,
+    LicenseEvent,
+    Office,
+    OfficeActivity,
+    Review,
+    UpheldComplaint,
+)
 from services.licensing.persian import license_number as normalize_number
 from services.licensing.persian import search_key
 
@@ -188,3 +196,121 @@ async def findings(session: AsyncSession, *, county: str | None, kind: str | Non
         query = query.where(Finding.kind == kind)
     rows = await session.exec(query.order_by(col(Finding.id)).offset(offset).limit(limit))
     return list(rows.all())
+
+
+# -- office activity --------------------------------------------------------------------
+
+async def activity_for_month(session: AsyncSession, office_id: str, year: int, month: int
+                             ) -> OfficeActivity | None:
+    return (await session.exec(select(OfficeActivity).where(
+        OfficeActivity.office_id == office_id, OfficeActivity.year == year,
+        OfficeActivity.month == month))).first()
+
+
+async def activity(session: AsyncSession, office_id: str, *, limit: int, offset: int
+                   ) -> list[OfficeActivity]:
+    rows = await session.exec(
+        select(OfficeActivity).where(OfficeActivity.office_id == office_id)
+        .order_by(col(OfficeActivity.year).desc(), col(OfficeActivity.month).desc())
+        .offset(offset).limit(limit))
+    return list(rows.all())
+
+
+# -- supervision reviews ----------------------------------------------------------------
+
+async def review(session: AsyncSession, review_id: str) -> Review | None:
+    """A review by its id as the bus and the URLs carry it (text); anything that is not
+    one of our ids is simply not found."""
+    if not review_id.isdigit() or len(review_id) > 9:  # beyond any id, and PostgreSQL's integer
+        return None
+    return await session.get(Review, int(review_id))
+
+
+async def open_review(session: AsyncSession, office_id: str) -> Review | None:
+    return (await session.exec(
+        select(Review).where(Review.open_office_id == office_id))).first()
+
+
+async def review_by_case(session: AsyncSession, case_id: str) -> Review | None:
+    return (await session.exec(select(Review).where(Review.case_id == case_id))).first()
+
+
+async def reviews(session: AsyncSession, *, county: str | None, status: str | None,
+                  license_number: str | None = None, limit: int, offset: int
+                  ) -> tuple[list[Review], int]:
+    conditions: list[Any] = []
+    if county is not None:
+        conditions.append(col(Review.county) == county)
+    if status:
+        conditions.append(col(Review.status) == status)
+    if license_number is not None:
+        conditions.append(col(Review.license_number) == license_number)
+    total = (await session.exec(
+        select(func.count()).select_from(Review).where(*conditions))).one()
+    rows = await session.exec(select(Review).where(*conditions)
+                              .order_by(col(Review.id).desc()).offset(offset).limit(limit))
+    return list(rows.all()), int(total)
+
+
+@dataclass(frozen=True)
+class SweepCandidate:
+    office: Office
+    license: License
+
+
+async def sweep_candidates(session: AsyncSession) -> list[SweepCandidate]:
+    """Offices whose license is active or suspended and that have no open review."""
+    rows = await session.exec(
+        select(Office, License).join(License, col(License.office_id) == col(Office.id))
+        .outerjoin(Review, col(Review.open_office_id) == col(Office.id))
+        .where(col(License.status).in_(("active", "suspended")), col(Review.id).is_(None))
+        .order_by(col(Office.id)))
+    return [SweepCandidate(office, lic) for office, lic in rows.all()]
+
+
+async def last_decided(session: AsyncSession) -> dict[str, dt.datetime]:
+    """Every office's last decided review: what came before it has been dealt with."""
+    rows = await session.exec(
+        select(Review.office_id, func.max(Review.decided_at))
+        .where(Review.status == "decided").group_by(col(Review.office_id)))
+    return {office_id: at for office_id, at in rows.all() if at is not None}
+
+
+async def offices_reviewed_by_sweep(session: AsyncSession, sweep_id: str) -> set[str]:
+    rows = await session.exec(select(Review.office_id).where(Review.sweep_id == sweep_id))
+    return set(rows.all())
+
+
+async def upheld_since(session: AsyncSession, since: dt.datetime
+                       ) -> list[tuple[str, dt.datetime]]:
+    rows = await session.exec(select(UpheldComplaint.office_id, UpheldComplaint.upheld_at)
+                              .where(col(UpheldComplaint.upheld_at) >= since))
+    return [(office_id, at) for office_id, at in rows.all()]
+
+
+async def open_office_findings(session: AsyncSession, kinds: Iterable[str]
+                               ) -> list[tuple[str, str, dt.datetime]]:
+    """(office, kind, found at) of the open findings of these kinds made on an office."""
+    rows = await session.exec(
+        select(Finding.office_id, Finding.kind, Finding.found_at)
+        .where(col(Finding.kind).in_(list(kinds)), col(Finding.open).is_(True),
+               col(Finding.office_id).is_not(None)))
+    return [(office_id, kind, at) for office_id, kind, at in rows.all() if office_id]
+
+
+async def last_suspension(session: AsyncSession, license_id: int) -> LicenseEvent | None:
+    """The change that suspended the license last: its case is the one that suspended it."""
+    return (await session.exec(
+        select(LicenseEvent).where(LicenseEvent.license_id == license_id,
+                                   LicenseEvent.change == "suspended")
+        .order_by(col(LicenseEvent.version).desc()).limit(1))).first()
+
+
+async def review_facts(session: AsyncSession) -> list[tuple[list[str], str, str | None,
+                                                            bool | None]]:
+    """(reasons, status, decision, applied) of every review, for the gauges. The reasons are
+    a JSON list, which PostgreSQL's json type cannot group by: they are counted here."""
+    rows = await session.exec(
+        select(Review.reasons, Review.status, Review.decision, Review.applied))
+    return [(list(reasons or []), status, decision, applied)
+            for reasons, status, decision, applied in rows.all()]

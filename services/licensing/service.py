@@ -7,32 +7,65 @@ publishes ``LicenseChanged`` with the whole license as it now stands."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.contracts.complaints import ComplaintResolved
 from services.contracts.counties import COUNTIES_BY_CODE, GILAN_COUNTIES
 from services.contracts.licensing import (
     AssessRenewal,
+    DecideReview,
     ExpireLicense,
     IssueLicense,
     LicenseChange,
     LicenseChanged,
     LicenseIssued,
     LicenseSnapshot,
+    OfficeActivityReported,
+    ReinstateLicense,
     RelocateOffice,
     RenewalAssessed,
     RenewLicense,
+    ReviewAnswered,
+    ReviewDecided,
+    ReviewOpened,
+    ReviewReason,
+    SweepOffices,
     TransferLicense,
 )
 from services.contracts.tasks import InspectionOutcome
 from services.kit.auth import Principal
 from services.kit.db import utcnow
+from services.kit.errors import FieldError
 from services.kit.tasks import Task
 from services.kit.uow import UnitOfWork
 from services.licensing import repository
-from services.licensing.models import Finding, License, LicenseEvent, Office
-from services.licensing.persian import local_date, persian_digits, search_key, sort_key
+from services.licensing.models import (
+    Finding,
+    License,
+    LicenseEvent,
+    Office,
+    OfficeActivity,
+    OfficeActivityReport,
+    Review,
+    UpheldComplaint,
+)
+from services.licensing.persian import (
+    jalali_month,
+    jalali_month_end,
+    local_date,
+    persian_digits,
+    search_key,
+    sort_key,
+)
+
+log = logging.getLogger(__name__)
 
 _COUNTY_NUMBER = {c.code: i + 1 for i, c in enumerate(GILAN_COUNTIES)}
 
@@ -98,7 +131,8 @@ def snapshot(license_: License, office: Office) -> LicenseSnapshot:
         number=license_.number or "", status=license_.status,  # type: ignore[arg-type]
         holder_national_code=license_.holder_national_code, holder_name=license_.holder_name,
         holder_mobile=license_.holder_mobile, office_id=office.id, office_name=office.name,
-        county=office.county, area=office.area,  # type: ignore[arg-type]
+        office_manager_mobile=office.manager_mobile, county=office.county,
+        area=office.area,  # type: ignore[arg-type]
         address=office.address, issued_at=license_.issued_at,
         valid_until=license_.valid_until, version=license_.version,
     )
@@ -380,22 +414,33 @@ async def assess_renewal(uow: UnitOfWork, command: AssessRenewal, *, lookback_da
 
 # -- sanctions --------------------------------------------------------------------------
 
-async def _set_status(uow: UnitOfWork, number: str, *, to: str, allowed_from: tuple[str, ...],
-                      change: LicenseChange, actor: str, reason: str,
-                      case_id: str | None) -> LicenseEvent:
+async def _set_status(uow: UnitOfWork, number: str, *, to: str | None,
+                      allowed_from: tuple[str, ...], change: LicenseChange, actor: str,
+                      reason: str, case_id: str | None) -> LicenseEvent:
+    """``to`` None: the change leaves the status as it is (a warning)."""
     license_, office = await _license(uow, number)
     if license_.status not in allowed_from:
         raise LicenseRefused(f"license_{license_.status}", f"{number} cannot be {change}")
     before = _values(license_, office)
-    license_.status = to
+    if to is not None:
+        license_.status = to
     return _record(uow, license_, office, change=change, actor=actor, before=before,
                    reason=reason, case_id=case_id)
 
 
 async def suspend(uow: UnitOfWork, number: str, *, actor: str, reason: str,
                   case_id: str | None = None) -> LicenseEvent:
-    return await _set_status(uow, number, to="suspended", allowed_from=("active",),
+    """Suspend an active license; a suspended one takes a new suspension, whose case then
+    owns it (the earlier case's end no longer lifts it)."""
+    return await _set_status(uow, number, to="suspended", allowed_from=("active", "suspended"),
                              change="suspended", actor=actor, reason=reason, case_id=case_id)
+
+
+async def warn(uow: UnitOfWork, number: str, *, actor: str, reason: str,
+               case_id: str | None = None) -> LicenseEvent:
+    """A formal warning: a change in the license's history, its status unchanged."""
+    return await _set_status(uow, number, to=None, allowed_from=("active", "suspended"),
+                             change="warned", actor=actor, reason=reason, case_id=case_id)
 
 
 async def reinstate(uow: UnitOfWork, number: str, *, actor: str, reason: str,
@@ -414,22 +459,326 @@ async def revoke(uow: UnitOfWork, number: str, *, actor: str, reason: str,
 # -- inspections ------------------------------------------------------------------------
 
 async def record_findings(uow: UnitOfWork, task: Task, outcome: object, who: Principal) -> None:
-    """After a site inspection: a failed "operator is the holder" item is a finding on the
-    office, the sign of a license traded through a power of attorney."""
+    """After a site inspection, findings for supervision: a failed "operator is the
+    holder" item, the sign of a license traded through a power of attorney; and a failed
+    inspection of an office already licensed (a review's, a complaint's, a renewal's: the
+    task names the office). A new office failing its first inspection is the application's
+    matter, settled by its decision, not a mark against an office that does not exist yet."""
     if not isinstance(outcome, InspectionOutcome):
         return
+    found: list[tuple[str, str | None]] = []
+    if outcome.result == "fail" and task.data.get("office_id"):
+        failed = ", ".join(outcome.failed_items)
+        note = f"{outcome.reason or ''} [{failed}]" if failed else outcome.reason
+        found.append(("failed_inspection", (note or "")[:1000] or None))
     item = outcome.checklist.get("operator_is_holder")
-    if item is None or item.passed:
-        return
-    uow.session.add(
-        Finding(
-            kind="operator_not_holder",
-            office_id=task.data.get("office_id"),
-            application_id=task.application_id,
-            case_id=task.case_id,
-            task_id=task.id,
-            county=task.county,
-            note=item.note,
-            found_by=who.actor,
+    if item is not None and not item.passed:
+        found.append(("operator_not_holder", item.note))
+    for kind, note in found:
+        uow.session.add(
+            Finding(
+                kind=kind,
+                office_id=task.data.get("office_id"),
+                application_id=task.application_id,
+                case_id=task.case_id,
+                task_id=task.id,
+                county=task.county,
+                note=note,
+                found_by=who.actor,
+            )
         )
+
+
+# -- office activity --------------------------------------------------------------------
+
+async def report_activity(uow: UnitOfWork, office: Office, license_: License,
+                          report: OfficeActivityReport, *, actor: str, today: dt.date
+                          ) -> OfficeActivity:
+    """Record an office's services for a Jalali month; a later report for the month
+    replaces the earlier one.
+
+    A month with services moves the office's last activity to that month's last day (today
+    for the current month), never backwards: reporting an old month late, or a month
+    without services, does not make an idle office look active."""
+    if (report.year, report.month) > jalali_month(today):
+        raise FieldError("month", "activity_month_in_future")
+    now = utcnow()
+    row = await repository.activity_for_month(uow.session, office.id, report.year,
+                                              report.month)
+    if row is None:
+        row = OfficeActivity(office_id=office.id, year=report.year, month=report.month,
+                             service_count=report.service_count, reported_by=actor,
+                             reported_at=now)
+    else:
+        row.service_count, row.reported_by, row.reported_at = report.service_count, actor, now
+    uow.session.add(row)
+    if report.service_count > 0:
+        day = min(today, jalali_month_end(report.year, report.month))
+        if office.last_activity_on is None or day > office.last_activity_on:
+            office.last_activity_on = day
+            office.updated_at = now
+            uow.session.add(office)
+    uow.publish(
+        OfficeActivityReported(
+            office_id=office.id, license_number=license_.number, county=office.county,
+            year=report.year, month=report.month, service_count=report.service_count,
+            reported_by=actor, reported_at=now,
+        ),
+        correlation_id=f"office-{office.id}",
     )
+    return row
+
+
+# -- supervision reviews ----------------------------------------------------------------
+
+FINDING_REASONS: tuple[ReviewReason, ...] = ("failed_inspection", "operator_not_holder")
+# of two sanctions recommended for one review, the heavier stands
+_SEVERITY = {"warning": 1, "suspension": 2, "revocation": 3}
+
+
+async def _open_review(uow: UnitOfWork, office: Office, license_: License, *,
+                       reasons: list[ReviewReason], details: dict[str, str],
+                       recommended: str | None = None, sweep_id: str | None = None,
+                       message_id: str | None = None) -> Review:
+    """Open a review and announce it. Two openings for one office at once: the unique
+    open-review index lets one commit; the other is retried and finds it open."""
+    now = utcnow()
+    review = Review(
+        office_id=office.id, open_office_id=office.id, license_number=license_.number or "",
+        county=office.county, reasons=list(reasons), details=dict(details),
+        recommended=recommended, sweep_id=sweep_id, opened_at=now,
+    )
+    uow.session.add(review)
+    await uow.session.flush()
+    review.case_id = f"review-{review.id}"
+    uow.session.add(review)
+    uow.publish(
+        ReviewOpened(
+            review_id=str(review.id), case_id=review.case_id, office_id=office.id,
+            office_name=office.name, license_number=review.license_number,
+            county=office.county, holder_national_code=license_.holder_national_code,
+            holder_name=license_.holder_name, holder_mobile=license_.holder_mobile,
+            reasons=list(reasons), details=dict(details),
+            recommended=recommended,  # type: ignore[arg-type]
+            opened_at=now,
+        ),
+        correlation_id=review.case_id, message_id=message_id,
+    )
+    return review
+
+
+def _sweep_message_id(sweep_id: str, office_id: str) -> str:
+    """The same sweep and office always give the same id: a re-run publishes nothing new
+    (the outbox's unique message id and every consumer's inbox see to that)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"pishkhan:review-opened:{sweep_id}:{office_id}").hex
+
+
+async def sweep(uow: UnitOfWork, command: SweepOffices) -> list[Review]:
+    """Open one review, with all its reasons, for every office that needs one as of
+    ``command.as_of`` and has none open.
+
+    Only what happened since the office's last decided review counts: a decision dealt
+    with what came before it. An active license is reviewed for idleness too; a suspended
+    one (not working anyway) only for complaints and findings. ``as_of`` is the clock, so a
+    schedule run late or a time-skipped test sees the day it means."""
+    session = uow.session
+    today = local_date(command.as_of)
+    already = await repository.offices_reviewed_by_sweep(session, command.sweep_id)
+    decided = await repository.last_decided(session)
+    upheld: dict[str, list[dt.datetime]] = defaultdict(list)
+    since = command.as_of - dt.timedelta(days=command.lookback_days)
+    for office_id, at in await repository.upheld_since(session, since):
+        upheld[office_id].append(at)
+    findings: dict[str, list[tuple[str, dt.datetime]]] = defaultdict(list)
+    for office_id, kind, at in await repository.open_office_findings(session, FINDING_REASONS):
+        findings[office_id].append((kind, at))
+
+    opened: list[Review] = []
+    for candidate in await repository.sweep_candidates(session):
+        office, license_ = candidate.office, candidate.license
+        if office.id in already:
+            continue
+        last = decided.get(office.id)
+
+        def since_last(at: dt.datetime, last: dt.datetime | None = last) -> bool:
+            return last is None or at > last
+
+        reasons: list[ReviewReason] = []
+        details: dict[str, str] = {}
+        if license_.status == "active":
+            reference = max(d for d in (office.last_activity_on, local_date(license_.issued_at),
+                                        local_date(last) if last else None) if d is not None)
+            idle = (today - reference).days
+            if idle > command.idle_days:
+                reasons.append("idle")
+                details["idle_days"] = str(idle)
+                if office.last_activity_on:
+                    details["last_activity_on"] = office.last_activity_on.isoformat()
+        count = sum(1 for at in upheld.get(office.id, ()) if since_last(at))
+        if count >= command.upheld_threshold:
+            reasons.append("upheld_complaints")
+            details["upheld_complaints"] = str(count)
+        for kind in FINDING_REASONS:
+            n = sum(1 for k, at in findings.get(office.id, ()) if k == kind and since_last(at))
+            if n:
+                reasons.append(kind)
+                details[kind] = str(n)
+        if reasons:
+            opened.append(await _open_review(
+                uow, office, license_, reasons=reasons, details=details,
+                sweep_id=command.sweep_id,
+                message_id=_sweep_message_id(command.sweep_id, office.id)))
+    return opened
+
+
+async def complaint_resolved(uow: UnitOfWork, event: ComplaintResolved) -> Review | None:
+    """Keep the office's upheld complaints as the complaint's last resolution says, and put
+    a recommended sanction before a review: a new one, or the one already open."""
+    session = uow.session
+    row = await session.get(UpheldComplaint, event.complaint_id)
+    if not event.resolution.upheld:
+        if row is not None:  # reopened and resolved again, this time not upheld
+            await session.delete(row)
+        return None
+    if row is None:
+        row = UpheldComplaint(complaint_id=event.complaint_id, office_id=event.office_id,
+                              upheld_at=event.resolved_at)
+    else:
+        row.office_id, row.upheld_at = event.office_id, event.resolved_at
+    session.add(row)
+
+    kind = event.resolution.sanction_recommended
+    if kind == "none":
+        return None
+    found = await repository.registry_office(session, event.office_id)
+    if found is None or found[1].status not in ("active", "suspended"):
+        # nothing left to sanction (revoked or expired meanwhile), or an office unknown here
+        log.warning("no review for complaint %s: office %s has no license in force",
+                    event.tracking_code, event.office_id)
+        return None
+    office, license_ = found
+    review = await repository.open_review(session, office.id)
+    if review is None:
+        return await _open_review(uow, office, license_, reasons=["complaint_sanction"],
+                                  details={"complaint_tracking_code": event.tracking_code},
+                                  recommended=kind)
+    # a review is under way: the complaint joins it (new objects, so the JSON columns are
+    # seen to change)
+    if "complaint_sanction" not in review.reasons:
+        review.reasons = [*review.reasons, "complaint_sanction"]
+    codes = [c for c in review.details.get("complaint_tracking_code", "").split(",") if c]
+    if event.tracking_code not in codes:
+        codes.append(event.tracking_code)
+    review.details = {**review.details, "complaint_tracking_code": ",".join(codes)}
+    if _SEVERITY[kind] > _SEVERITY.get(review.recommended or "", 0):
+        review.recommended = kind
+    session.add(review)
+    return review
+
+
+async def _review(uow: UnitOfWork, review_id: str) -> Review:
+    found = await repository.review(uow.session, review_id)
+    if found is None:
+        raise LicenseRefused("unknown_review", review_id)
+    return found
+
+
+def _decided(review: Review) -> ReviewDecided:
+    assert review.case_id and review.decision and review.decided_at
+    return ReviewDecided(
+        review_id=str(review.id), case_id=review.case_id, license_number=review.license_number,
+        decision=review.decision,  # type: ignore[arg-type]
+        applied=bool(review.applied), refusal=review.refusal,
+        suspended_until=review.suspended_until, decided_at=review.decided_at,
+    )
+
+
+async def decide_review(uow: UnitOfWork, command: DecideReview, *, today: dt.date
+                        ) -> ReviewDecided:
+    """Apply the officer's decision to the license and close the review.
+
+    A license that cannot take it (revoked or expired meanwhile) leaves the decision
+    unapplied, with the reason; the review closes all the same, and ReviewDecided is always
+    published, so the workflow waiting for it never waits forever. Asked again for a
+    decided review, it changes nothing and answers as the first time."""
+    review = await _review(uow, command.review_id)
+    assert review.case_id is not None
+    if review.status == "decided":
+        answer = _decided(review)
+        uow.publish(answer, correlation_id=review.case_id)
+        return answer
+    if command.decision == "suspension" and command.suspension_days is None:
+        raise LicenseRefused("suspension_days_required", review.case_id)
+    reason = command.reason or f"supervision review {review.case_id}"
+    suspended_until: dt.date | None = None
+    applied, refusal = True, None
+    try:
+        number = review.license_number
+        if command.decision == "warning":
+            await warn(uow, number, actor=command.actor, reason=reason, case_id=review.case_id)
+        elif command.decision == "suspension":
+            assert command.suspension_days is not None
+            suspended_until = today + dt.timedelta(days=command.suspension_days)
+            await suspend(uow, number, actor=command.actor, reason=reason,
+                          case_id=review.case_id)
+        elif command.decision == "revocation":
+            await revoke(uow, number, actor=command.actor, reason=reason,
+                         case_id=review.case_id)
+    except LicenseRefused as exc:
+        applied, refusal, suspended_until = False, exc.code, None
+    review.status = "decided"
+    review.open_office_id = None
+    review.decision = command.decision
+    review.suspension_days = command.suspension_days
+    review.suspended_until = suspended_until
+    review.decision_reason = command.reason
+    review.decided_by = command.actor
+    review.decided_at = utcnow()
+    review.applied, review.refusal = applied, refusal
+    uow.session.add(review)
+    answer = _decided(review)
+    uow.publish(answer, correlation_id=review.case_id)
+    return answer
+
+
+async def reinstate_after_review(uow: UnitOfWork, command: ReinstateLicense
+                                 ) -> LicenseEvent | None:
+    """Lift a review's suspension at its end, if that review still holds the license
+    suspended; if it was lifted, replaced by a later suspension, revoked or expired
+    meanwhile, there is nothing to do."""
+    license_, _ = await _license(uow, command.license_number)
+    assert license_.id is not None
+    if license_.status != "suspended":
+        return None
+    last = await repository.last_suspension(uow.session, license_.id)
+    if last is None or last.case_id != command.case_id:
+        return None
+    return await reinstate(uow, command.license_number, actor="system", reason=command.reason,
+                           case_id=command.case_id)
+
+
+async def suspended_until(session: AsyncSession, license_: License) -> dt.date | None:
+    """When the license's suspension ends, if a review suspended it (a suspension without
+    one has no set end)."""
+    if license_.status != "suspended" or license_.id is None:
+        return None
+    last = await repository.last_suspension(session, license_.id)
+    if last is None or not last.case_id:
+        return None
+    review = await repository.review_by_case(session, last.case_id)
+    return review.suspended_until if review is not None else None
+
+
+def answer_review(uow: UnitOfWork, review: Review, text: str) -> Review:
+    """The holder's written answer, while the review is open; a later answer replaces the
+    earlier one (the officer decides on the last word), and each is announced."""
+    if review.status != "open":
+        raise FieldError("review", "review_closed", status_code=409)
+    assert review.case_id is not None
+    review.answer = text
+    review.answered_at = utcnow()
+    uow.session.add(review)
+    uow.publish(ReviewAnswered(review_id=str(review.id), case_id=review.case_id, text=text,
+                               answered_at=review.answered_at),
+                correlation_id=review.case_id)
+    return review

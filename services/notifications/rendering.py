@@ -8,8 +8,9 @@ The text blocks are rendered as they are; the html block and the layout by a sec
 environment that escapes every value. The labels of ``_labels.j2`` (steps, task kinds,
 documents …) are globals of both, so a template needs no import.
 
-Persian text gets Jalali dates and Persian digits; English gets Gregorian dates. The SMS is
-the text and the link to the case, shortened to a budget of segments, never losing the link.
+Persian text gets Jalali dates, Persian digits and the Persian thousands separator in sums
+of money (filter ``amount``); English gets Gregorian dates. The SMS is the text and the
+link to the case, shortened to a budget of segments, never losing the link.
 """
 
 from __future__ import annotations
@@ -35,19 +36,29 @@ JALALI_MONTHS = (
     "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
 )
 
-# Where a template's link points; the field must be in the data. Anything else is a case
-# of an application.
-LINKS: dict[str, tuple[str, str]] = {
+# Where a template's link points; the field must be in the data. A template whose readers
+# differ (``audience``) points each at its own page, the first one listed unless the data
+# names another. Anything else is a case of an application.
+Link = tuple[str, str]
+COMPLAINT_TRACKING: Link = ("/complaints/track?code={}", "tracking_code")  # public, no login
+OFFICE_COMPLAINT: Link = ("/office/complaints/{}", "complaint_id")  # the office's portal
+LICENSE: Link = ("/licenses/{}", "license_number")
+LINKS: dict[str, Link | dict[str, Link]] = {
     "task_reminder": ("/tasks/{}", "task_id"),
     "task_escalated": ("/tasks/{}", "task_id"),
-    "complaint_received": ("/complaints/{}", "complaint_id"),
-    "complaint_resolved": ("/complaints/{}", "complaint_id"),
-    "expiry_reminder": ("/licenses/{}", "license_number"),
-    "sanction_imposed": ("/licenses/{}", "license_number"),
-    "license_renewed": ("/licenses/{}", "license_number"),
-    "license_transferred": ("/licenses/{}", "license_number"),
-    "address_changed": ("/licenses/{}", "license_number"),
-    "license_expired": ("/licenses/{}", "license_number"),
+    "complaint_received": {"complainant": COMPLAINT_TRACKING, "office": OFFICE_COMPLAINT},
+    "complaint_response_requested": OFFICE_COMPLAINT,
+    "complaint_triaged": COMPLAINT_TRACKING,
+    "complaint_resolved": COMPLAINT_TRACKING,
+    "expiry_reminder": LICENSE,
+    "sanction_imposed": LICENSE,
+    "suspension_lifted": LICENSE,
+    "review_opened": LICENSE,
+    "review_closed": LICENSE,
+    "license_renewed": LICENSE,
+    "license_transferred": LICENSE,
+    "address_changed": LICENSE,
+    "license_expired": LICENSE,
 }
 DEFAULT_LINK = ("/applications/{}", "application_id")
 
@@ -131,6 +142,7 @@ class Renderer:
         env.filters["date"] = lambda value: self._date(value, language)
         env.filters["longdate"] = lambda value: self._long_date(value, language)
         env.filters["digits"] = persian_digits if language == "fa" else str
+        env.filters["amount"] = lambda value: _amount(value, language)
         labels = env.get_template("_labels.j2").module
         env.globals.update({name: getattr(labels, name) for name in dir(labels)
                             if name.isupper()})
@@ -186,7 +198,14 @@ class Renderer:
     # -- rendering ---------------------------------------------------------------------
 
     def link(self, template: str, data: dict[str, Any]) -> str:
-        path, field = LINKS.get(template, DEFAULT_LINK)
+        target = LINKS.get(template, DEFAULT_LINK)
+        if isinstance(target, dict):
+            audience = data.get("audience") or next(iter(target))
+            if audience not in target:
+                raise Unrenderable(f"{template}: audience must be {' or '.join(target)}, "
+                                   f"not {audience!r}")
+            target = target[audience]
+        path, field = target
         value = data.get(field)
         if value in (None, ""):
             raise Unrenderable(f"{template}: '{field}' is undefined (needed for the link)")
@@ -243,6 +262,18 @@ class Renderer:
         if space > len(cut) * 0.6:
             cut = cut[:space]
         return f"{cut.rstrip()}{ellipsis}\n{link}"
+
+
+def _amount(value: Any, language: str) -> str:
+    """A sum of money in whole rials with thousands separators: ۱٬۲۵۰٬۰۰۰ or 1,250,000."""
+    if isinstance(value, bool) or not (isinstance(value, int) or (
+            isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value))):
+        raise Unrenderable(f"not an amount: {value!r}")
+    number = int(value)
+    if language == "fa":
+        # the Persian thousands separator (U+066C), not a comma
+        return persian_digits(f"{number:,}".replace(",", "\u066c"))
+    return f"{number:,}"
 
 
 def _fail(reason: str) -> str:

@@ -156,6 +156,35 @@ async def test_claim_release_and_a_clerk_of_another_county(applications: httpx.A
     assert released.json()["status"] == "open" and released.json()["assignee"] is None
 
 
+async def test_staff_without_a_county_work_every_countys_queue(
+    applications: httpx.AsyncClient, issuer: TokenIssuer, peer: Bus
+) -> None:
+    await open_review(peer, "application-p1")
+    await open_review(peer, "application-p2", county="fuman")
+    province = issuer.headers("clerk.province", "clerk")  # no county claim: province-wide
+
+    async def both() -> list[str] | None:
+        page = (await applications.get("/tasks/queue", headers=province)).json()
+        found = sorted(t["case_id"] for t in page["items"])
+        return found if len(found) == 2 else None
+
+    assert await eventually(both) == ["application-p1", "application-p2"]
+    # county staff keep their own county's queue
+    queue = (await applications.get("/tasks/queue", headers=who(issuer, CLERK_FUMAN))).json()
+    assert [t["case_id"] for t in queue["items"]] == ["application-p2"]
+    task = await task_of(applications, issuer, "application-p1")
+    assert (await applications.get(f"/tasks/{task['id']}", headers=province)).status_code == 200
+    assert (await applications.get(f"/tasks/{task['id']}",
+                                   headers=who(issuer, CLERK_FUMAN))).status_code == 404
+    claimed = await applications.post(f"/tasks/{task['id']}/claim", headers=province)
+    assert claimed.status_code == 200 and claimed.json()["assignee"] == "clerk.province"
+    # a role it does not hold still gives nothing, county or not
+    inspector = issuer.headers("inspector.province", "inspector")
+    assert (await applications.get("/tasks/queue", headers=inspector)).json()["items"] == []
+    assert (await applications.post(f"/tasks/{task['id']}/release",
+                                    headers=inspector)).status_code == 404
+
+
 async def test_only_a_supervisor_of_the_county_reassigns(applications: httpx.AsyncClient,
                                                          issuer: TokenIssuer, peer: Bus) -> None:
     await open_review(peer, "application-s1", assignee=CLERK[0])

@@ -139,3 +139,29 @@ async def add_license(store: Runtime, *, county: str = "rasht", area: str = "urb
 async def settle(seconds: float = 0.5) -> None:
     """Leave time for a message that should change nothing to have been handled."""
     await asyncio.sleep(seconds)
+
+
+async def handled(store: Runtime, envelope: Envelope) -> None:
+    """Wait until the service has handled a message (its inbox has it): for commands whose
+    effect is that nothing happens."""
+    from sqlmodel import select
+
+    from services.kit.inbox import InboxMessage
+
+    async def seen() -> bool:
+        async with store.db.sessionmaker() as session:
+            found = await session.exec(select(InboxMessage.message_id).where(
+                InboxMessage.message_id == envelope.message_id))
+            return found.first() is not None
+
+    await eventually(seen)
+
+
+async def office_of(store: Runtime, number: str) -> Any:
+    """The office of a license, as the database holds it now."""
+    from services.licensing import repository
+
+    async with store.db.sessionmaker() as session:
+        found = await repository.license_by_number(session, number)
+    assert found is not None
+    return found[1]

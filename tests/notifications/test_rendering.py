@@ -69,14 +69,49 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "complaint_id": "c5b7e2d1a9f84c3b", "tracking_code": "195-140405-0042",
         "received_at": "2025-07-27T09:45:00+00:00", "audience": "office",
         "office_name": "پیشخوان مرکزی رشت"}),
+    "complaint_response_requested": ("complaint_response_requested", {
+        "complaint_id": "c5b7e2d1a9f84c3b", "tracking_code": "195-140405-0042",
+        "category": "fee_above_tariff", "deadline": "2025-08-03T20:29:59+00:00",
+        "office_name": "پیشخوان مرکزی رشت"}),
+    "complaint_triaged": ("complaint_triaged", {
+        "complaint_id": "c5b7e2d1a9f84c3b", "tracking_code": "195-140405-0042",
+        "result": "rejected",
+        "reason": "موضوع شکایت به اداره ثبت احوال مربوط است، نه به دفتر پیشخوان."}),
+    "complaint_triaged.merged": ("complaint_triaged", {
+        "complaint_id": "c5b7e2d1a9f84c3b", "tracking_code": "195-140405-0042",
+        "result": "merged", "reason": "همان دریافت وجه اضافه در همان روز",
+        "duplicate_of": "195-140405-0017"}),
     "complaint_resolved": ("complaint_resolved", {
         "complaint_id": "c5b7e2d1a9f84c3b", "tracking_code": "195-140405-0042",
-        "resolved_at": "2025-08-10T07:00:00+00:00",
-        "resolution": "به دفتر تذکر داده شد و هزینه اضافه بازگردانده شد."}),
+        "resolved_at": "2025-08-10T07:00:00+00:00", "resolution": "upheld",
+        "summary": "دفتر برای صدور کارت سوخت بیش از تعرفه مصوب وجه گرفته بود.",
+        "refund_amount": 1250000, "reopen_until": "2025-08-24T20:29:59+00:00"}),
+    "complaint_resolved.not_upheld": ("complaint_resolved", {
+        "complaint_id": "c5b7e2d1a9f84c3b", "tracking_code": "195-140405-0042",
+        "resolved_at": "2025-08-10T07:00:00+00:00", "resolution": "not_upheld"}),
+    "review_opened": ("review_opened", {
+        "license_number": "GL-06-000123", "review_id": "9e8d7c6b5a4f4e3d",
+        "reasons": ["upheld_complaints", "operator_not_holder"],
+        "answer_deadline": "2025-09-10T20:29:59+00:00"}),
+    "review_opened.idle": ("review_opened", {
+        "license_number": "GL-06-000123", "review_id": "9e8d7c6b5a4f4e3d",
+        "reasons": ["idle"], "answer_deadline": "2025-09-10T20:29:59+00:00"}),
+    "review_closed": ("review_closed", {
+        "license_number": "GL-06-000123", "review_id": "9e8d7c6b5a4f4e3d",
+        "decision": "no_action"}),
     "sanction_imposed": ("sanction_imposed", {
         "license_number": "GL-06-000123", "sanction": "suspension",
         "reason": "دریافت وجه بیش از تعرفه مصوب", "effective_from": "2025-09-01",
         "until": "2025-10-01"}),
+    "sanction_imposed.warning": ("sanction_imposed", {
+        "license_number": "GL-06-000123", "sanction": "warning",
+        "reason": "دو شکایت واردشده درباره رفتار نامناسب", "effective_from": "2025-09-01"}),
+    "sanction_imposed.revocation": ("sanction_imposed", {
+        "license_number": "GL-06-000123", "sanction": "revocation",
+        "reason": "اداره دفتر توسط فردی غیر از دارنده پروانه",
+        "effective_from": "2025-09-01"}),
+    "suspension_lifted": ("suspension_lifted", {
+        "license_number": "GL-06-000123", "lifted_at": "2025-10-01T20:30:00+00:00"}),
     "license_renewed": ("license_renewed", {
         "license_number": "GL-06-000123", "valid_until": "2032-03-20"}),
     "transfer_consent_requested": ("transfer_consent_requested", {
@@ -181,6 +216,56 @@ def test_a_long_message_is_shortened_to_the_budget_keeping_the_link(renderer: Re
     assert not ucs2 and units <= 3 * 153 and english.sms.endswith(f"...\n{english.link}")
 
 
+def test_complaint_links_go_to_the_tracking_page_or_the_office_portal(
+        renderer: Renderer) -> None:
+    base = "https://pishkhan.example.ir"
+    for sample in ("complaint_received", "complaint_triaged", "complaint_resolved"):
+        assert render(renderer, sample)["fa"].link == (
+            f"{base}/complaints/track?code=195-140405-0042"), sample
+    for sample in ("complaint_received.office", "complaint_response_requested"):
+        assert render(renderer, sample)["en"].link == (
+            f"{base}/office/complaints/c5b7e2d1a9f84c3b"), sample
+    odd = renderer.render("complaint_resolved", {
+        "complaint_id": "c1", "tracking_code": "195 & 1", "resolved_at": "2025-08-10",
+        "resolution": "not_upheld"})
+    assert odd["en"].link == f"{base}/complaints/track?code=195%20%26%201"
+
+
+def test_sums_of_money_have_persian_digits_and_separators(renderer: Renderer) -> None:
+    resolved = render(renderer, "complaint_resolved")
+    assert "۱٬۲۵۰٬۰۰۰ ریال" in resolved["fa"].text and "۱٬۲۵۰٬۰۰۰ ریال" in resolved["fa"].sms
+    assert "1,250,000 rials" in resolved["en"].text
+    as_text = renderer.render("complaint_resolved", {
+        "complaint_id": "c1", "tracking_code": "1", "resolved_at": "2025-08-10",
+        "resolution": "upheld", "refund_amount": "500000"})
+    assert "۵۰۰٬۰۰۰ ریال" in as_text["fa"].text
+
+
+def test_each_sanction_reads_as_itself(renderer: Renderer) -> None:
+    subjects = {sample: render(renderer, sample)
+                for sample in ("sanction_imposed", "sanction_imposed.warning",
+                               "sanction_imposed.revocation")}
+    assert subjects["sanction_imposed.warning"]["fa"].subject.startswith("اخطار کتبی")
+    assert "suspended" in subjects["sanction_imposed"]["en"].subject
+    assert "تا ۱۴۰۴/۰۷/۰۹" in subjects["sanction_imposed"]["fa"].text
+    assert "revoked" in subjects["sanction_imposed.revocation"]["en"].text
+    assert "until" not in subjects["sanction_imposed.revocation"]["en"].text
+
+
+def test_an_empty_reason_is_left_out_rather_than_shown_blank(renderer: Renderer) -> None:
+    # the workflows send "" when the officer wrote nothing
+    for template, data in (
+        ("sanction_imposed", {"license_number": "GL-1", "sanction": "revocation", "reason": "",
+                              "effective_from": "2025-09-01"}),
+        ("complaint_triaged", {"complaint_id": "c1", "tracking_code": "195-1-2",
+                               "result": "merged", "reason": ""}),
+    ):
+        renditions = renderer.render(template, data)
+        for word, rendition in (("دلیل", renditions["fa"]), ("Reason", renditions["en"])):
+            assert word not in rendition.text and word not in rendition.sms, template
+            assert "توضیح" not in rendition.text and "Note" not in rendition.text, template
+
+
 def test_sms_segments_count_the_way_the_network_does() -> None:
     assert sms_segments("س" * 70) == 1 and sms_segments("س" * 71) == 2
     assert sms_segments("س" * 134) == 2 and sms_segments("س" * 135) == 3
@@ -208,6 +293,26 @@ def test_html_escapes_what_people_typed_and_text_keeps_it(renderer: Renderer) ->
                           "effective_from": "2025-09-01"}, "fine"),
     ("complaint_received", {"complaint_id": "c1", "tracking_code": "1", "audience": "press",
                             "received_at": "2025-07-23"}, "audience"),
+    ("complaint_received", {"complaint_id": "c1", "received_at": "2025-07-23"},
+     "tracking_code"),
+    ("complaint_response_requested", {"complaint_id": "c1", "tracking_code": "1",
+                                      "category": "rudeness", "deadline": "2025-07-23"},
+     "rudeness"),
+    ("complaint_triaged", {"complaint_id": "c1", "tracking_code": "1", "result": "accept",
+                           "reason": "x"}, "rejected or merged"),
+    ("complaint_resolved", {"complaint_id": "c1", "tracking_code": "1",
+                            "resolved_at": "2025-07-23", "resolution": "partly"},
+     "upheld or not_upheld"),
+    ("complaint_resolved", {"complaint_id": "c1", "tracking_code": "1",
+                            "resolved_at": "2025-07-23", "resolution": "upheld",
+                            "refund_amount": "a lot"}, "not an amount"),
+    ("review_opened", {"license_number": "GL-1", "review_id": "r1", "reasons": ["rumour"],
+                       "answer_deadline": "2025-07-23"}, "rumour"),
+    ("review_opened", {"license_number": "GL-1", "review_id": "r1", "reasons": [],
+                       "answer_deadline": "2025-07-23"}, "at least one reason"),
+    ("review_closed", {"license_number": "GL-1", "review_id": "r1", "decision": "warning"},
+     "sanction_imposed"),
+    ("suspension_lifted", {"lifted_at": "2025-07-23"}, "license_number"),
     ("license_transferred", {"license_number": "GL-1", "audience": "heir",
                              "other_name": "x"}, "audience"),
     ("license_transferred", {"license_number": "GL-1", "other_name": "x"}, "audience"),

@@ -24,7 +24,7 @@ BOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 PANEL_TYPES = {"row", "timeseries", "stat", "bargauge", "table", "gauge", "text"}
 EXPECTED = {"pishkhan-overview", "pishkhan-applications", "pishkhan-licensing",
             "pishkhan-notifications", "pishkhan-identity", "pishkhan-complaints",
-            "pishkhan-workflows"}
+            "pishkhan-complaints-supervision", "pishkhan-workflows"}
 
 
 def load(path: Path) -> dict[str, Any]:

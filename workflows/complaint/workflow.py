@@ -173,7 +173,8 @@ class ComplaintWorkflow:
             "category": filed.category, "channel": filed.channel,
             "office_id": office.office_id, "license_number": office.license_number,
             "office_name": office.office_name, "round": self.round, "attempt": attempt,
-            "case_kind": "complaint", **(extra or {}),
+            "description": filed.description, "amount_charged": filed.amount_charged,
+            "service_name": filed.service_name, "case_kind": "complaint", **(extra or {}),
         }
         done = await self.tasks.run(
             OpenTask(
