@@ -214,7 +214,7 @@ class Review(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    # review-<id>, set once the row has its id: the workflow's id and every event's case
+    # review-<uuid>: the workflow's id and every event's case
     case_id: str | None = Field(default=None, max_length=40)
     office_id: str = Field(foreign_key="office.id", max_length=32)
     open_office_id: str | None = Field(default=None, max_length=32)

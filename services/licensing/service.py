@@ -547,11 +547,11 @@ async def _open_review(uow: UnitOfWork, office: Office, license_: License, *,
         office_id=office.id, open_office_id=office.id, license_number=license_.number or "",
         county=office.county, reasons=list(reasons), details=dict(details),
         recommended=recommended, sweep_id=sweep_id, opened_at=now,
+        # unique beyond this database: it names the review's workflow on a shared Temporal
+        case_id=f"review-{uuid.uuid4().hex}",
     )
     uow.session.add(review)
     await uow.session.flush()
-    review.case_id = f"review-{review.id}"
-    uow.session.add(review)
     uow.publish(
         ReviewOpened(
             review_id=str(review.id), case_id=review.case_id, office_id=office.id,

@@ -143,7 +143,7 @@ async def test_a_sweep_opens_one_review_for_an_idle_office_and_none_for_a_busy_o
     office = await office_of(store, idle)
     assert payload["office_id"] == office.id and payload["license_number"] == idle
     assert payload["reasons"] == ["idle"] and payload["details"]["idle_days"] == "100"
-    assert payload["case_id"] == f"review-{payload['review_id']}"
+    assert payload["case_id"].startswith("review-")
     assert opened.correlation_id == payload["case_id"]
     assert payload["holder_national_code"] == holder.national_code
     assert payload["holder_mobile"] == holder.mobile and payload["county"] == "rasht"
