@@ -54,6 +54,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Upload a new copy of every document the correction request names first.",
         "ابتدا نسخه جدید همه مدارکی را که در درخواست اصلاح آمده بارگذاری کنید.",
     ),
+    # outcomes of complaint and review tasks
+    "duplicate_of_required": (
+        "Give the tracking code of the complaint this one duplicates.",
+        "کد رهگیری شکایتی را که این شکایت تکرار آن است وارد کنید.",
+    ),
+    "duplicate_of_only_on_merge": (
+        "A duplicate's tracking code belongs only to a merge.",
+        "کد رهگیری شکایت تکراری فقط برای ادغام لازم است.",
+    ),
+    "remedy_only_when_upheld": (
+        "A refund or a sanction can follow only an upheld complaint.",
+        "استرداد وجه یا پیشنهاد مجازات فقط برای شکایت واردشده ممکن است.",
+    ),
+    "refund_amount_required": ("Give the amount to refund.", "مبلغ استرداد را وارد کنید."),
+    "refund_amount_without_refund": (
+        "An amount is given only when a refund is ordered.",
+        "مبلغ فقط وقتی وارد می‌شود که استرداد وجه دستور داده شود.",
+    ),
+    "suspension_days_required": (
+        "Give the number of days of the suspension.",
+        "تعداد روزهای تعلیق را وارد کنید.",
+    ),
+    "suspension_days_only_on_suspension": (
+        "Days are given only for a suspension.",
+        "تعداد روز فقط برای تعلیق وارد می‌شود.",
+    ),
+    # licensing's refusals in supervision
+    "activity_month_in_future": (
+        "Activity can be reported only for the current month or an earlier one.",
+        "آمار فعالیت را فقط برای ماه جاری یا ماه‌های گذشته می‌توان ثبت کرد.",
+    ),
+    "review_closed": (
+        "This review has been decided; it no longer takes an answer.",
+        "درباره این پرونده نظارتی تصمیم گرفته شده و دیگر پاسخی پذیرفته نمی‌شود.",
+    ),
     "license_not_yours": (
         "You hold no license with this number.",
         "پروانه‌ای با این شماره به نام شما نیست.",

@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from services.contracts.counties import COUNTIES_BY_CODE, GILAN_COUNTIES, CountyCode
 from services.kit.auth import Principal, current_principal, forbid, require_roles
-from services.kit.errors import MESSAGES
 from services.kit.tasks import Page
 from services.kit.uow import UnitOfWork
 from services.licensing import documents, repository, service
@@ -47,19 +46,6 @@ router = APIRouter(prefix="/licenses", tags=["licenses"])
 HISTORY_ROLES = ("licensing_officer", "supervisor", "inspector")
 # staff who may read their county's offices' activity and supervision reviews
 SUPERVISION_ROLES = ("licensing_officer", "supervisor")
-
-# licensing's own refusals, in the shared catalogue that renders every 422 in fa and en
-MESSAGES.update({
-    "activity_month_in_future": (
-        "Activity can be reported only for the current month or an earlier one.",
-        "آمار فعالیت را فقط برای ماه جاری یا ماه‌های گذشته می‌توان ثبت کرد.",
-    ),
-    "review_closed": (
-        "This review has been decided; it no longer takes an answer.",
-        "درباره این پرونده نظارتی تصمیم گرفته شده و دیگر پاسخی پذیرفته نمی‌شود.",
-    ),
-})
-
 
 def _is_holder(who: Principal, license_: License) -> bool:
     """The license holder signs in as an applicant with their national code."""
