@@ -98,6 +98,8 @@ HOURS_URBAN = (
     "شنبه تا چهارشنبه ۸ تا ۱۶، پنجشنبه ۸ تا ۱۲",
 )
 HOURS_RURAL = ("شنبه تا پنجشنبه ۸ تا ۱۴",)
+# the identity service's demo applicant رضا کریمی
+DEMO_HOLDER = ("0013542419", "رضا کریمی", "09111111111")
 MOBILE_PREFIXES = ("0911", "0912", "0935", "0901", "0937", "0990", "0913")
 
 
@@ -174,6 +176,11 @@ def demo_licenses(today: dt.date) -> list[service.ImportedLicense]:
                 opening_hours=rng.choice(HOURS_URBAN if area == "urban" else HOURS_RURAL),
                 services=offered, last_activity_on=last_activity,
             ))
+    # one Rasht office belongs to a demo applicant who can sign in (see the identity
+    # service's demo users), so its holder's side (answers, activity) can be tried
+    first = next(r for r in records if r.county == "rasht" and r.office_status == "active")
+    first.holder_national_code, first.holder_name, first.holder_mobile = DEMO_HOLDER
+    first.manager_name, first.manager_mobile = first.holder_name, first.holder_mobile
     return records
 
 
