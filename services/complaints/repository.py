@@ -25,6 +25,13 @@ async def get(session: AsyncSession, complaint_id: str) -> Complaint | None:
     return await session.get(Complaint, complaint_id)
 
 
+async def get_for_update(session: AsyncSession, complaint_id: str) -> Complaint | None:
+    """The complaint, locked until the transaction ends (on PostgreSQL; SQLite serialises
+    writers anyway): two steps of one complaint handled at once must not overwrite each
+    other's status."""
+    return await session.get(Complaint, complaint_id, with_for_update=True)
+
+
 async def by_tracking_code(session: AsyncSession, tracking_code: str) -> Complaint | None:
     rows = await session.exec(select(Complaint).where(Complaint.tracking_code == tracking_code))
     return rows.first()

@@ -360,7 +360,7 @@ async def record_status(uow: UnitOfWork, event: ComplaintStatusChanged,
     """Fold a workflow step into the timeline. The status follows the highest seq whatever
     order the steps arrive in; a resolution is recorded, and announced, once per round."""
     session = uow.session
-    complaint = await repository.get(session, event.complaint_id)
+    complaint = await repository.get_for_update(session, event.complaint_id)
     if complaint is None:
         raise ComplaintNotFound(event.complaint_id)
     if not await repository.has_timeline_entry(session, complaint.id, event.seq):
