@@ -4,6 +4,7 @@
 #   make run     start RabbitMQ (if needed), Temporal and every service locally
 #   make test    run the test suite
 #   make clean   remove local state and logs (var/), keeping .venv
+#   make portal-assets   fetch the portal's web font (npm package vazirmatn) into a git-ignored folder
 
 SHELL := /bin/bash
 
@@ -16,7 +17,7 @@ PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_ROOT_USER_ACTION := ignore
 
-.PHONY: venv run test clean
+.PHONY: venv run test clean portal-assets browser
 
 venv: $(STAMP)
 
@@ -56,11 +57,44 @@ $(STAMP): pyproject.toml
 	$(VENV_PYTHON) -m pip install -e ".[dev]"
 	touch $@
 
-run: venv
+# The portal's Persian web font, from the npm package, into a git-ignored static folder;
+# never committed. Without npm (or offline) the portal falls back to system fonts.
+PORTAL_VENDOR := services/portal/static/vendor/vazirmatn
+PORTAL_FONT := $(PORTAL_VENDOR)/Vazirmatn-Variable.woff2
+VAZIRMATN_VERSION ?= 33.0.3
+
+portal-assets:
+	@set -e; \
+	if [ -f '$(PORTAL_FONT)' ]; then exit 0; fi; \
+	if ! command -v npm >/dev/null 2>&1; then \
+		echo "note: npm not found; the portal uses system fonts (apt-get install npm, then make portal-assets)"; \
+		exit 0; \
+	fi; \
+	mkdir -p var/npm '$(PORTAL_VENDOR)'; \
+	if npm install --prefix var/npm --no-save --no-audit --no-fund --silent vazirmatn@$(VAZIRMATN_VERSION); then \
+		cp 'var/npm/node_modules/vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2' '$(PORTAL_FONT)'; \
+		cp var/npm/node_modules/vazirmatn/OFL.txt '$(PORTAL_VENDOR)/'; \
+	else \
+		echo "note: could not install vazirmatn from npm; the portal uses system fonts"; \
+	fi
+
+# Debian's Chromium for the portal's browser tests (tests/browser, Playwright); the
+# Playwright package's own browser downloads are never used.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get update; apt-get install -y --no-install-recommends chromium; \
+		else \
+			echo "missing /usr/bin/chromium (sudo apt-get install chromium)" >&2; exit 1; \
+		fi; \
+	fi
+
+run: venv portal-assets
 	$(VENV_PYTHON) deploy/local/run.py
 
 # pytest exits 5 when it collects no test; like any non-zero status, that fails.
-test: venv
+test: venv portal-assets browser
 	$(VENV_PYTHON) deploy/local/run.py --test-infrastructure
 	$(VENV_PYTHON) -m pytest -n 2 --dist loadfile -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -19,7 +19,7 @@ Environment knobs (all optional):
 * ``PISHKHAN_RABBIT_HOST``, ``PISHKHAN_RABBIT_PORT``: default 127.0.0.1 and 5672.
 * ``PISHKHAN_TEMPORAL_PORT``, ``PISHKHAN_TEMPORAL_UI_PORT``: default 7233 and 8233.
 * ``IDENTITY_PORT``, ``APPLICATIONS_PORT``, ``LICENSING_PORT``, ``COMPLAINTS_PORT``,
-  ``NOTIFICATIONS_PORT``, ``WORKFLOWS_PORT``: the HTTP port of each process.
+  ``NOTIFICATIONS_PORT``, ``WORKFLOWS_PORT``, ``PORTAL_PORT``: the HTTP port of each process.
 * ``WORKFLOWS_SDK_METRICS_ADDRESS``: where the worker serves Temporal SDK metrics,
   default 127.0.0.1:8110.
 """
@@ -365,6 +365,8 @@ SERVICES = (
     ServiceSpec("complaints", "services.complaints", "COMPLAINTS", 8103),
     ServiceSpec("notifications", "services.notifications", "NOTIFICATIONS", 8104),
     ServiceSpec("workflows", "workflows", "WORKFLOWS", 8109),
+    # the web portal: pages over the services' HTTP APIs
+    ServiceSpec("portal", "services.portal", "PORTAL", 8080),
 )
 
 
@@ -386,6 +388,17 @@ def service_child(spec: ServiceSpec, rabbit: Rabbit, temporal: TemporalPorts) ->
         # follows IDENTITY_PORT, so that every service checks tokens with the identity service
         identity_port = env_int("IDENTITY_PORT", 8100)
         env[jwks_url] = f"http://{LOCALHOST}:{identity_port}/.well-known/jwks.json"
+    if spec.env_prefix == "PORTAL":
+        # the portal calls every service where this launcher starts it
+        for other in SERVICES:
+            if other.env_prefix != "PORTAL" and f"PORTAL_{other.name.upper()}_URL" not in os.environ:
+                other_port = env_int(f"{other.env_prefix}_PORT", other.default_port)
+                env[f"PORTAL_{other.name.upper()}_URL"] = f"http://{LOCALHOST}:{other_port}"
+        env.setdefault("PORTAL_TEMPORAL_UI_URL", f"http://{LOCALHOST}:{temporal.ui}")
+    if spec.env_prefix == "NOTIFICATIONS" and "NOTIFICATIONS_PUBLIC_BASE_URL" not in os.environ:
+        # links in messages lead to the portal's pages
+        portal_port = env_int("PORTAL_PORT", 8080)
+        env["NOTIFICATIONS_PUBLIC_BASE_URL"] = f"http://{LOCALHOST}:{portal_port}"
     if spec.env_prefix == "WORKFLOWS":
         env["WORKFLOWS_TEMPORAL_ADDRESS"] = temporal.address
         env["WORKFLOWS_SDK_METRICS_ADDRESS"] = sdk_metrics_address()
@@ -491,6 +504,9 @@ def print_summary(children: list[Child], rabbit: Rabbit, temporal: TemporalPorts
                   temporal_server: Child | None) -> None:
     lines = ["", "Pishkhan is running:", ""]
     for child in children:
+        if child.name == "portal":
+            lines += [f"  {child.name:<14} {child.base_url}   (the web portal: open it in a browser)"]
+            continue
         lines += [
             f"  {child.name:<14} {child.base_url}",
             f"  {'':<14}   docs     {child.base_url}/docs",

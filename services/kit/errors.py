@@ -46,6 +46,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "فقط فایل‌های PDF، JPEG و PNG پذیرفته می‌شوند (بر اساس محتوای فایل).",
     ),
     "file_empty": ("The file is empty.", "فایل خالی است."),
+    # photos of a site inspection
+    "photo_type_not_allowed": (
+        "Only JPEG and PNG photos are accepted (checked by their content).",
+        "فقط عکس‌های JPEG و PNG پذیرفته می‌شوند (بر اساس محتوای فایل).",
+    ),
+    "too_many_photos": (
+        "An inspection takes at most 20 photos.",
+        "برای هر بازرسی حداکثر ۲۰ عکس پذیرفته می‌شود.",
+    ),
+    "photo_not_uploaded": (
+        "Every photo named in the outcome must first be uploaded for this inspection.",
+        "هر عکسی که در نتیجه آمده باید ابتدا برای همین بازرسی بارگذاری شده باشد.",
+    ),
     "national_code_not_yours": (
         "You can only apply with your own national code.",
         "فقط با کد ملی خودتان می‌توانید درخواست ثبت کنید.",

@@ -186,6 +186,9 @@ class TaskMetrics:
 
 Assign = Callable[[AsyncSession, OpenTask], Awaitable[str | None]]
 Completed = Callable[[UnitOfWork, Task, Any, Principal], Awaitable[None]]
+# a service's own rule on a valid outcome, checked before the task changes: it raises
+# FieldError (or TaskError) to refuse the completion
+CheckCompletion = Callable[[UnitOfWork, Task, Any, Principal], Awaitable[None]]
 
 
 def serves(person_county: str | None, task_county: str) -> bool:
@@ -204,12 +207,14 @@ class TaskModule:
     def __init__(self, runtime: Runtime, *, service: str, kinds: Sequence[str],
                  commands: Subscription, roster: Subscription,
                  assign: dict[str, Assign] | None = None,
-                 on_completed: Completed | None = None) -> None:
+                 on_completed: Completed | None = None,
+                 check_completion: CheckCompletion | None = None) -> None:
         self.runtime = runtime
         self.service = service
         self.kinds = tuple(kinds)
         self.assign = assign or {}
         self.on_completed = on_completed
+        self.check_completion = check_completion
         self.metrics = TaskMetrics(runtime)
         bus = runtime.bus
         bus.subscribe(commands, idempotent(bus.queue_name(commands), runtime.uow, self._command))
@@ -363,6 +368,8 @@ class TaskModule:
             raise RequestValidationError(
                 [{**e, "loc": ("body", "outcome", *e["loc"])} for e in exc.errors()]
             ) from exc
+        if self.check_completion is not None:
+            await self.check_completion(uow, task, outcome, who)
         now = utcnow()
         data = outcome.model_dump(mode="json")
         if not await self._transition(

@@ -7,12 +7,24 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from services.contracts.counties import COUNTIES_BY_CODE, GILAN_COUNTIES, CountyCode
 from services.kit.auth import Principal, current_principal, forbid, require_roles
-from services.kit.tasks import Page
+from services.kit.errors import FieldError
+from services.kit.storage import UploadRejected, inspect_upload
+from services.kit.tasks import Page, Task, TaskError, TaskModule
 from services.kit.uow import UnitOfWork
 from services.licensing import documents, repository, service
 from services.licensing.metrics import LicensingMetrics
@@ -21,6 +33,7 @@ from services.licensing.models import (
     CountySummary,
     Finding,
     FindingPublic,
+    InspectionPhotoPublic,
     License,
     LicenseEventPublic,
     LicensePublic,
@@ -46,6 +59,8 @@ router = APIRouter(prefix="/licenses", tags=["licenses"])
 HISTORY_ROLES = ("licensing_officer", "supervisor", "inspector")
 # staff who may read their county's offices' activity and supervision reviews
 SUPERVISION_ROLES = ("licensing_officer", "supervisor")
+# staff who may see their county's inspection photos (besides whoever may see the task)
+PHOTO_ROLES = ("inspector", "licensing_officer", "supervisor")
 
 def _is_holder(who: Principal, license_: License) -> bool:
     """The license holder signs in as an applicant with their national code."""
@@ -320,6 +335,96 @@ async def answer_review(request: Request, review_id: str, body: ReviewAnswer,
         service.answer_review(uow, review, body.text)
         await uow.commit()
     return _review_public(review)
+
+
+# -- photos of site inspections ---------------------------------------------------------
+
+photos_router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+
+def _refused(request: Request, who: Principal, exc: TaskError) -> None:
+    if exc.status in (403, 404):
+        forbid(request, who, exc.detail, status=exc.status, detail=exc.detail)
+    raise HTTPException(exc.status, exc.detail) from exc
+
+
+async def _inspection(request: Request, uow: UnitOfWork, task_id: str, who: Principal) -> Task:
+    """The site inspection, to those who may see it or its county's inspections; 404 to
+    anyone else (whether a task exists is private to those who may see it)."""
+    task = await uow.session.get(Task, task_id)
+    tasks: TaskModule = request.app.state.tasks
+    if task is None or task.kind != "site_inspection" or not (
+            tasks.may_see(task, who) or _county_staff(who, task.county, PHOTO_ROLES)):
+        forbid(request, who, "not one who may see this inspection", status=404,
+               detail="task not found")
+    assert task is not None
+    return task
+
+
+@photos_router.post("/{task_id}/photos", status_code=201, response_model=InspectionPhotoPublic,
+                    responses={200: {"description": "The same photo, uploaded before"}})
+async def upload_inspection_photo(
+    request: Request, response: Response, task_id: str,
+    who: Annotated[Principal, Depends(current_principal)],
+    file: Annotated[UploadFile, File()],
+) -> InspectionPhotoPublic:
+    """A photo of the site, from the inspector who holds the inspection: JPEG or PNG (read
+    from the content). The answer's ``photo`` is what the outcome's ``photos`` name."""
+    settings = _settings(request)
+    data = await file.read(settings.max_photo_bytes + 1)
+    async with request.app.state.runtime.uow() as uow:
+        task = await _inspection(request, uow, task_id, who)
+        try:
+            service.check_photo_upload(task, who)
+        except TaskError as exc:
+            _refused(request, who, exc)
+        try:
+            content_type = inspect_upload(data, max_bytes=settings.max_photo_bytes,
+                                          allowed=service.PHOTO_TYPES)
+        except UploadRejected as exc:
+            code = "photo_type_not_allowed" if exc.code == "file_type_not_allowed" else exc.code
+            raise FieldError("file", code, status_code=413 if code == "file_too_large"
+                             else 422) from exc
+        stored = await request.app.state.photos.put(data, content_type)
+        photo, new = await service.add_inspection_photo(uow, task, who, stored)
+        try:
+            await uow.commit()
+        except IntegrityError:  # the same photo, sent twice at once: the other one recorded it
+            await uow.session.rollback()
+            new = False
+    if not new:
+        response.status_code = 200
+    return InspectionPhotoPublic.of(photo)
+
+
+@photos_router.get("/{task_id}/photos", response_model=list[InspectionPhotoPublic])
+async def inspection_photos(request: Request, task_id: str,
+                            who: Annotated[Principal, Depends(current_principal)]
+                            ) -> list[InspectionPhotoPublic]:
+    """The photos uploaded for the inspection, in the order they came."""
+    async with request.app.state.runtime.uow() as uow:
+        task = await _inspection(request, uow, task_id, who)
+        rows = await repository.inspection_photos(uow.session, task.id)
+    return [InspectionPhotoPublic.of(r) for r in rows]
+
+
+@photos_router.get("/{task_id}/photos/{sha256}", response_class=Response,
+                   responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}})
+async def inspection_photo(request: Request, task_id: str, sha256: str,
+                           who: Annotated[Principal, Depends(current_principal)]) -> Response:
+    async with request.app.state.runtime.uow() as uow:
+        task = await _inspection(request, uow, task_id, who)
+        row = await repository.inspection_photo(uow.session, task.id, sha256)
+    if row is None:
+        raise HTTPException(404, "photo not found")
+    data = await request.app.state.photos.get(row.sha256)
+    extension = "png" if row.content_type == "image/png" else "jpg"
+    return Response(data, media_type=row.content_type, headers={
+        "content-disposition": f'inline; filename="{row.sha256}.{extension}"',
+        "x-content-type-options": "nosniff",
+        "content-security-policy": "default-src 'none'; sandbox",
+        "cache-control": "private, no-store",
+    })
 
 
 # -- the public registry ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from services.contracts import routing
 from services.kit.db import Database
 from services.kit.http import Runtime, build_runtime, create_service_app
+from services.kit.storage import LocalFileStore
 from services.kit.tasks import TaskModule
 from services.licensing import api, handlers, service
 from services.licensing.assignment import least_loaded_inspector
@@ -36,6 +37,7 @@ def create_app(settings: LicensingSettings | None = None) -> FastAPI:
         commands=routing.LICENSING_TASKS, roster=routing.LICENSING_STAFF,
         assign={"site_inspection": least_loaded_inspector},
         on_completed=service.record_findings,
+        check_completion=service.check_inspection_photos,
     )
     handlers.register(runtime, settings)
     metrics = LicensingMetrics(runtime)
@@ -46,11 +48,13 @@ def create_app(settings: LicensingSettings | None = None) -> FastAPI:
     app = create_service_app(
         runtime, title="Pishkhan licensing",
         routers=[api.router, api.findings_router, api.offices_router, api.reviews_router,
-                 api.registry_router, api.verify_router, tasks.router()],
+                 api.registry_router, api.verify_router, api.photos_router, tasks.router()],
         on_startup=[search_index],
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.tasks = tasks
+    app.state.photos = LocalFileStore(settings.photos_dir)
     return app
 
 

@@ -162,6 +162,36 @@ class FindingPublic(BaseModel):
     open: bool
 
 
+class InspectionPhoto(SQLModel, table=True):
+    """A photo an inspector took for a site inspection. The file lives in the file store
+    under its content hash; the same photo is recorded once per task."""
+
+    __tablename__ = "inspection_photo"
+    __table_args__ = (Index("ux_inspection_photo_task_sha256", "task_id", "sha256", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(max_length=32)
+    sha256: str = Field(max_length=64)
+    size: int
+    content_type: str = Field(max_length=50)
+    uploaded_by: str = Field(max_length=100)
+    uploaded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InspectionPhotoPublic(BaseModel):
+    # the reference an inspection's outcome names the photo by
+    photo: str
+    size: int
+    content_type: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: InspectionPhoto) -> InspectionPhotoPublic:
+        return cls(photo=row.sha256, size=row.size, content_type=row.content_type,
+                   uploaded_by=row.uploaded_by, uploaded_at=row.uploaded_at)
+
+
 class OfficeActivity(SQLModel, table=True):
     """An office's count of services in one Jalali month, as its holder reported it; a
     later report for the same month replaces the earlier one."""
@@ -273,6 +303,7 @@ TABLES = [
     Office.__table__, License.__table__, LicenseEvent.__table__,  # type: ignore[attr-defined]
     UpheldComplaint.__table__, Finding.__table__,  # type: ignore[attr-defined]
     OfficeActivity.__table__, Review.__table__,  # type: ignore[attr-defined]
+    InspectionPhoto.__table__,  # type: ignore[attr-defined]
 ]
 
 

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.licensing.models import (
     Finding,
+    InspectionPhoto,
     License,
     LicenseEvent,
     Office,
@@ -314,3 +315,17 @@ async def review_facts(session: AsyncSession) -> list[tuple[list[str], str, str 
         select(Review.reasons, Review.status, Review.decision, Review.applied))
     return [(list(reasons or []), status, decision, applied)
             for reasons, status, decision, applied in rows.all()]
+
+
+# -- photos of site inspections ---------------------------------------------------------
+
+async def inspection_photos(session: AsyncSession, task_id: str) -> list[InspectionPhoto]:
+    rows = await session.exec(select(InspectionPhoto).where(InspectionPhoto.task_id == task_id)
+                              .order_by(col(InspectionPhoto.id)))
+    return list(rows.all())
+
+
+async def inspection_photo(session: AsyncSession, task_id: str, sha256: str
+                           ) -> InspectionPhoto | None:
+    return (await session.exec(select(InspectionPhoto).where(
+        InspectionPhoto.task_id == task_id, InspectionPhoto.sha256 == sha256))).first()

@@ -43,11 +43,13 @@ from services.contracts.tasks import InspectionOutcome
 from services.kit.auth import Principal
 from services.kit.db import utcnow
 from services.kit.errors import FieldError
-from services.kit.tasks import Task
+from services.kit.storage import StoredFile
+from services.kit.tasks import Task, TaskError
 from services.kit.uow import UnitOfWork
 from services.licensing import repository
 from services.licensing.models import (
     Finding,
+    InspectionPhoto,
     License,
     LicenseEvent,
     Office,
@@ -487,6 +489,48 @@ async def record_findings(uow: UnitOfWork, task: Task, outcome: object, who: Pri
                 found_by=who.actor,
             )
         )
+
+
+# as many as an inspection's outcome may name
+MAX_INSPECTION_PHOTOS = 20
+PHOTO_TYPES = ("image/jpeg", "image/png")
+
+
+def check_photo_upload(task: Task, who: Principal) -> None:
+    """Only the inspector who holds a site inspection adds photos to it, while it is
+    theirs: checked before anything is stored."""
+    if task.kind != "site_inspection":
+        raise TaskError(404, "only a site inspection takes photos")
+    if task.assignee != who.sub:
+        raise TaskError(403, "only the inspector who holds the task adds photos")
+    if task.status != "claimed":
+        raise TaskError(409, "the task is closed")
+
+
+async def add_inspection_photo(uow: UnitOfWork, task: Task, who: Principal,
+                               stored: StoredFile) -> tuple[InspectionPhoto, bool]:
+    """Record a stored photo for the inspection; the same photo again is the same record.
+    Returns the record and whether it is new."""
+    check_photo_upload(task, who)
+    existing = await repository.inspection_photo(uow.session, task.id, stored.sha256)
+    if existing is not None:
+        return existing, False
+    if len(await repository.inspection_photos(uow.session, task.id)) >= MAX_INSPECTION_PHOTOS:
+        raise FieldError("file", "too_many_photos")
+    photo = InspectionPhoto(task_id=task.id, sha256=stored.sha256, size=stored.size,
+                            content_type=stored.content_type, uploaded_by=who.actor)
+    uow.session.add(photo)
+    return photo, True
+
+
+async def check_inspection_photos(uow: UnitOfWork, task: Task, outcome: object,
+                                  who: Principal) -> None:
+    """An inspection's outcome names only photos uploaded for that inspection."""
+    if not isinstance(outcome, InspectionOutcome) or not outcome.photos:
+        return
+    uploaded = {p.sha256 for p in await repository.inspection_photos(uow.session, task.id)}
+    if any(photo not in uploaded for photo in outcome.photos):
+        raise FieldError("outcome.photos", "photo_not_uploaded")
 
 
 # -- office activity --------------------------------------------------------------------

@@ -22,3 +22,6 @@ class LicensingSettings(ServiceSettings):
     public_base_url: str = "http://127.0.0.1:8102"
     directorate_fa: str = "اداره کل ارتباطات و فناوری اطلاعات استان گیلان"
     directorate_en: str = "Directorate-General of ICT, Gilan Province"
+    # photos of site inspections, in the content-hash file store
+    photos_dir: str = "var/photos/licensing"
+    max_photo_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

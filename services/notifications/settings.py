@@ -15,8 +15,9 @@ class NotificationsSettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/notifications.db"
     port: int = 8104
-    # the applicant-facing site, for links in messages
-    public_base_url: str = "http://127.0.0.1:8101"
+    # the web portal, where the links in messages lead (its pages for cases, tasks,
+    # complaint tracking and licenses)
+    public_base_url: str = "http://127.0.0.1:8080"
     display_timezone: str = "Asia/Tehran"
 
     # -- SMS ---------------------------------------------------------------------------

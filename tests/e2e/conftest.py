@@ -49,11 +49,13 @@ async def start_stack(stack: AsyncExitStack, *, bus_ns: BusNamespace, tmp_path: 
         ApplicationsSettings(database_url=db("applications"),
                              documents_dir=str(tmp_path / "documents"), **common))))
     licensing = await stack.enter_async_context(serving(licensing_app(
-        LicensingSettings(database_url=db("licensing"), **common))))
+        LicensingSettings(database_url=db("licensing"),
+                          photos_dir=str(tmp_path / "photos"), **common))))
     notifications = await stack.enter_async_context(serving(notifications_app(
         NotificationsSettings(database_url=db("notifications"), **common))))
     complaints = await stack.enter_async_context(serving(complaints_app(
-        ComplaintsSettings(database_url=db("complaints"), **common))))
+        ComplaintsSettings(database_url=db("complaints"),
+                           attachments_dir=str(tmp_path / "attachments"), **common))))
     process = await stack.enter_async_context(WorkflowsProcess(WorkflowsSettings(
         temporal_address=temporal_address,
         task_queue=f"test-{uuid.uuid4().hex[:10]}",
