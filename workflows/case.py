@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from services.contracts.types import Area
     from workflows import search_attributes as sa
     from workflows.activities import BusActivities
-    from workflows.human_task import HumanTasks, wait_until
+    from workflows.human_task import HumanTasks, count_deadline, deadline_note, wait_until
     from workflows.policies import CasePolicies
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -194,13 +194,9 @@ class CaseWorkflow:
     kind = "case"
 
     async def on_deadline(self, task: OpenTask, stage: str, level: int) -> None:
-        counter = workflow.metric_meter().create_counter(
-            "pishkhan_workflow_task_deadlines", "Reminders and escalations raised by cases")
-        counter.add(1, {"kind": task.kind, "stage": stage})
-        note = (f"reminder: due {task.due_at.isoformat() if task.due_at else ''}"
-                if stage == "reminder" else f"escalation level {level}: past due")
-        await self.set_status(self.current_status, step=task.kind, actor="system", note=note,
-                              kind=stage)
+        count_deadline(task, stage)
+        await self.set_status(self.current_status, step=task.kind, actor="system",
+                              note=deadline_note(task, stage, level), kind=stage)
 
     async def await_correction(self, review: TaskCompleted) -> bool:
         """Ask the applicant for corrected documents; True when they came in time."""

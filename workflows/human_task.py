@@ -20,6 +20,20 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 OnDeadline = Callable[[OpenTask, str, int], Awaitable[None]]
 
 
+def count_deadline(task: OpenTask, stage: str) -> None:
+    """Reminders and escalations, counted in the worker's SDK metrics by kind and stage."""
+    workflow.metric_meter().create_counter(
+        "pishkhan_workflow_task_deadlines", "Reminders and escalations raised by cases",
+    ).add(1, {"kind": task.kind, "stage": stage})
+
+
+def deadline_note(task: OpenTask, stage: str, level: int) -> str:
+    """The timeline's words for a reminder or an escalation."""
+    if stage == "reminder":
+        return f"reminder: due {task.due_at.isoformat() if task.due_at else ''}"
+    return f"escalation level {level}: past due"
+
+
 async def wait_until(condition: Callable[[], bool], timeout: timedelta) -> bool:
     """Wait for the condition on a durable timer; False when the time ran out first."""
     try:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.kit.errors import MESSAGES as KIT_MESSAGES
-from services.kit.errors import error_item
+from services.kit.errors import error_item, message_text
 
 # code -> (en, fa), for the codes only this service raises
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -75,14 +74,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-
 
 def text(code: str, **values: object) -> dict[str, str]:
-    en, fa = MESSAGES.get(code) or KIT_MESSAGES.get(code) or ("Invalid value.",
-                                                              "مقدار نامعتبر است.")
-    fa_values = {k: str(v).translate(_PERSIAN_DIGITS) for k, v in values.items()}
-    return {"en": en.format(**values), "fa": fa.format(**fa_values)}
+    return message_text(code, MESSAGES, **values)
 
 
 def body(code: str, field: str | None = None, **values: object) -> dict[str, Any]:

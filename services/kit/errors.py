@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
@@ -136,6 +137,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "model_attributes_type": ("Must be an object.", "باید یک شیء باشد."),
     "dict_type": ("Must be an object.", "باید یک شیء باشد."),
 }
+
+
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def message_text(code: str, own: Mapping[str, tuple[str, str]] | None = None,
+                 **values: object) -> dict[str, str]:
+    """A code's message in en and fa, from a service's own catalogue first and then this
+    one's, with ``{placeholders}`` filled (in Persian digits in the fa text)."""
+    en, fa = ((own or {}).get(code) or MESSAGES.get(code)
+              or ("Invalid value.", "مقدار نامعتبر است."))
+    fa_values = {k: str(v).translate(_PERSIAN_DIGITS) for k, v in values.items()}
+    return {"en": en.format(**values), "fa": fa.format(**fa_values)}
 
 
 def error_item(loc: tuple[Any, ...] | list[Any], code: str, fallback: str = "") -> dict[str, Any]:

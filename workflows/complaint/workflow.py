@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.activities import BusActivities
     from workflows.complaint.inputs import ComplaintInput, ComplaintResult
-    from workflows.human_task import HumanTasks, wait_until
+    from workflows.human_task import HumanTasks, count_deadline, deadline_note, wait_until
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 
@@ -195,13 +195,9 @@ class ComplaintWorkflow:
         return done
 
     async def on_deadline(self, task: OpenTask, stage: str, level: int) -> None:
-        counter = workflow.metric_meter().create_counter(
-            "pishkhan_workflow_task_deadlines", "Reminders and escalations raised by cases")
-        counter.add(1, {"kind": task.kind, "stage": stage})
-        note = (f"reminder: due {task.due_at.isoformat() if task.due_at else ''}"
-                if stage == "reminder" else f"escalation level {level}: past due")
-        await self.set_status(self.current_status, step=task.kind, actor="system",  # type: ignore[arg-type]
-                              note=note, kind=stage)
+        count_deadline(task, stage)
+        await self.set_status(self.current_status, step=task.kind, actor="system",
+                              note=deadline_note(task, stage, level), kind=stage)
 
     # -- side effects, each an activity --------------------------------------------------
 

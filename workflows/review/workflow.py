@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search_attributes as sa
     from workflows.activities import BusActivities
-    from workflows.human_task import HumanTasks, wait_until
+    from workflows.human_task import HumanTasks, count_deadline, wait_until
     from workflows.review.inputs import ReviewInput, ReviewResult
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -164,9 +164,7 @@ class ReviewWorkflow:
         return done
 
     async def on_deadline(self, task: OpenTask, stage: str, level: int) -> None:
-        counter = workflow.metric_meter().create_counter(
-            "pishkhan_workflow_task_deadlines", "Reminders and escalations raised by cases")
-        counter.add(1, {"kind": task.kind, "stage": stage})
+        count_deadline(task, stage)
 
     def set_status(self, status: str) -> None:
         self.current_status = status
