@@ -83,8 +83,8 @@ def _directorate(request: Request) -> documents.Directorate:
 
 def _public(license_: License, office: Office) -> LicensePublic:
     return LicensePublic(
-        number=license_.number or "", status=license_.status,
-        application_id=license_.application_id, holder_name=license_.holder_name,
+        number=license_.number or "", status=license_.status, office_id=office.id,
+        office_name=office.name, application_id=license_.application_id, holder_name=license_.holder_name,
         county=office.county, area=office.area, address=office.address,
         issued_at=license_.issued_at, valid_until=license_.valid_until,
     )
@@ -101,6 +101,16 @@ async def list_licenses(
     async with request.app.state.runtime.uow() as uow:
         rows = await repository.licenses(uow.session, application_id=application_id,
                                          county=county, limit=limit, offset=offset)
+    return [_public(lic, off) for lic, off in rows]
+
+
+@router.get("/mine", response_model=list[LicensePublic])
+async def my_licenses(
+    request: Request, who: Annotated[Principal, Depends(require_roles("applicant"))],
+) -> list[LicensePublic]:
+    """The licenses the signed-in applicant holds (their national code is their sub)."""
+    async with request.app.state.runtime.uow() as uow:
+        rows = await repository.licenses_of_holder(uow.session, who.sub)
     return [_public(lic, off) for lic, off in rows]
 
 

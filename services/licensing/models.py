@@ -121,6 +121,8 @@ class UpheldComplaint(SQLModel, table=True):
 class LicensePublic(BaseModel):
     number: str
     status: str
+    office_id: str
+    office_name: str
     application_id: str | None
     holder_name: str
     county: str

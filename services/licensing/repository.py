@@ -50,6 +50,13 @@ async def licenses(session: AsyncSession, *, application_id: str | None, county:
     return [(lic, off) for lic, off in (await session.exec(query)).all()]
 
 
+async def licenses_of_holder(session: AsyncSession, national_code: str
+                             ) -> list[tuple[License, Office]]:
+    query = (select(License, Office).join(Office, col(Office.id) == col(License.office_id))
+             .where(License.holder_national_code == national_code).order_by(col(License.id)))
+    return [(lic, off) for lic, off in (await session.exec(query)).all()]
+
+
 async def existing_numbers(session: AsyncSession, numbers: Iterable[str]) -> set[str]:
     wanted = list(numbers)
     found: set[str] = set()

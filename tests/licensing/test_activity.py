@@ -152,3 +152,21 @@ async def test_the_reports_are_for_the_holder_and_the_countys_licensing_staff(
     assert await status(issuer.headers("clerk.rasht", "clerk", county="rasht")) == 404
     assert await status(issuer.headers("admin", "admin")) == 200
     assert await status(None) == 401
+
+
+async def test_a_holder_lists_their_own_licenses_and_nobody_elses(
+    licensing: httpx.AsyncClient, store: Runtime, issuer: TokenIssuer
+) -> None:
+    holder = Holder(a_national_code(), "مریم احمدی", "09121234567")
+    mine = {await add_license(store, holder=holder), await add_license(store, holder=holder)}
+    other = await add_license(store)
+    reply = await licensing.get("/licenses/mine", headers=issuer.applicant(holder.national_code))
+    assert reply.status_code == 200, reply.text
+    listed = reply.json()
+    assert {lic["number"] for lic in listed} == mine and other not in mine
+    assert all(lic["office_id"] and lic["office_name"] for lic in listed)
+    stranger = await licensing.get("/licenses/mine", headers=issuer.applicant(a_national_code()))
+    assert stranger.json() == []
+    clerk = await licensing.get("/licenses/mine",
+                                headers=issuer.headers("clerk.rasht", "clerk", county="rasht"))
+    assert clerk.status_code == 403

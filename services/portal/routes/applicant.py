@@ -48,8 +48,12 @@ async def dashboard(request: Request, who: Applicant) -> Response:
                                              token=who.token))["unread"]
     except BackendError:
         unread = None
+    try:  # the licenses this person holds: their page has reviews, activity, complaints
+        licenses = await backend(request).get("licensing", "/licenses/mine", token=who.token)
+    except BackendError:
+        licenses = None
     return render(request, "applicant/dashboard.html", cases=cases, unread=unread,
-                  final=FINAL_STATUSES)
+                  licenses=licenses, final=FINAL_STATUSES)
 
 
 @router.get("/apply/new")

@@ -66,7 +66,8 @@ async def _health(request: Request, name: str) -> ServiceHealth:
             sums = _metrics(reply.text)
             health.outbox_backlog = sums.get("pishkhan_outbox_backlog")
             health.outbox_oldest_age = sums.get("pishkhan_outbox_oldest_age_seconds")
-            health.dead_lettered = sums.get("pishkhan_messages_dead_lettered_total")
+            # a counter with labels has no sample until its first dead letter
+            health.dead_lettered = sums.get("pishkhan_messages_dead_lettered_total", 0.0)
     except (BackendError, ValueError):
         pass
     return health
