@@ -21,6 +21,7 @@ from services.contracts.complaints import ComplaintFiled, ComplaintReopened
 from services.contracts.envelope import Envelope
 from services.contracts.licensing import (
     LicenseChanged,
+    LicenseChangeRefused,
     LicenseIssued,
     RenewalAssessed,
     ReviewAnswered,
@@ -112,9 +113,13 @@ class Bridge:
         )
 
     async def on_license_event(self, envelope: Envelope,
-                               event: LicenseChanged | RenewalAssessed) -> None:
+                               event: LicenseChanged | RenewalAssessed | LicenseChangeRefused
+                               ) -> None:
         if isinstance(event, RenewalAssessed):
             await self._signal(envelope.correlation_id, "renewal_assessed", event)
+            return
+        if isinstance(event, LicenseChangeRefused):
+            await self._signal(event.case_id, "license_refused", event)
             return
         snapshot = event.license
         term_id = f"{self.workflow_id_prefix}license-{snapshot.number}"

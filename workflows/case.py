@@ -19,7 +19,12 @@ with workflow.unsafe.imports_passed_through():
         ApplicationStatusChanged,
         ApplicationWithdrawn,
     )
-    from services.contracts.licensing import LicenseChanged, LicenseIssued, RenewalAssessed
+    from services.contracts.licensing import (
+        LicenseChanged,
+        LicenseChangeRefused,
+        LicenseIssued,
+        RenewalAssessed,
+    )
     from services.contracts.notifications import NotificationRequested, Recipient
     from services.contracts.tasks import CANDIDATE_ROLE, GO_ON, OpenTask, TaskCompleted
     from services.contracts.types import Area
@@ -70,6 +75,7 @@ class CaseWorkflow:
         self.license: LicenseIssued | None = None
         self.changes: list[LicenseChanged] = []
         self.assessment: RenewalAssessed | None = None
+        self.refusal: LicenseChangeRefused | None = None
         self.correction: ApplicationCorrected | None = None
         self.withdrawal: ApplicationWithdrawn | None = None
         self.consent: ApplicationConsented | None = None
@@ -92,6 +98,11 @@ class CaseWorkflow:
     @workflow.signal
     def license_changed(self, event: LicenseChanged) -> None:
         self.changes.append(event)
+
+    @workflow.signal
+    def license_refused(self, event: LicenseChangeRefused) -> None:
+        if self.refusal is None:
+            self.refusal = event
 
     @workflow.signal
     def renewal_assessed(self, event: RenewalAssessed) -> None:
@@ -228,16 +239,35 @@ class CaseWorkflow:
             return await self.reject("licensing_decision", done, 1)
         return done
 
-    async def license_change(self, change: str) -> LicenseChanged:
-        """Wait for licensing to report the change this case asked for."""
+    async def license_change(self, change: str, step: str) -> LicenseChanged | CaseResult:
+        """Wait for licensing to report the change this case asked for, or its refusal
+        (the license was revoked or changed meanwhile), which ends the case."""
         def arrived() -> LicenseChanged | None:
             return next((c for c in self.changes if c.change == change
                          and c.application_id == self.case.application_id), None)
 
-        await workflow.wait_condition(lambda: arrived() is not None)
+        await workflow.wait_condition(lambda: arrived() is not None or self.refusal is not None)
         found = arrived()
-        assert found is not None
+        if found is None:
+            return await self.refused(step)
         return found
+
+    async def assessed(self) -> RenewalAssessed | CaseResult:
+        """Wait for licensing's assessment of a renewal, or its refusal."""
+        await workflow.wait_condition(
+            lambda: self.assessment is not None or self.refusal is not None)
+        if self.assessment is None:
+            return await self.refused("renewal")
+        return self.assessment
+
+    async def refused(self, step: str) -> CaseResult:
+        assert self.refusal is not None
+        reason = self.refusal.code + (f": {self.refusal.detail}" if self.refusal.detail else "")
+        await self.set_status("rejected", step=step, actor="licensing", note=reason,
+                              license_number=self.case.license_number)
+        await self.notify("refused", "application_rejected", {"step": step, "reason": reason})
+        return CaseResult(status="rejected", rejected_at_step=step, reason=reason,
+                          actor="licensing", license_number=self.case.license_number)
 
     # -- endings -------------------------------------------------------------------------
 

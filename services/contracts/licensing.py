@@ -146,6 +146,22 @@ class AssessRenewal(Message):
     license_number: str
 
 
+class LicenseChangeRefused(Message):
+    """Licensing could not make the change a case asked for (renew, transfer, relocate,
+    assess a renewal): the license was revoked or changed meanwhile, or is unknown. The
+    case ends with the reason instead of waiting."""
+
+    ROUTING_KEY: ClassVar = routing.LICENSE_CHANGE_REFUSED
+
+    application_id: str
+    case_id: str
+    license_number: str
+    command: str  # the refused command's routing key
+    code: str
+    detail: str | None = None
+    refused_at: datetime
+
+
 class RenewalAssessed(Message):
     ROUTING_KEY: ClassVar = routing.RENEWAL_ASSESSED
 

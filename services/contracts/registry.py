@@ -23,6 +23,7 @@ from services.contracts.licensing import (
     ExpireLicense,
     IssueLicense,
     LicenseChanged,
+    LicenseChangeRefused,
     LicenseIssued,
     OfficeActivityReported,
     ReinstateLicense,
@@ -94,5 +95,6 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         ReviewAnswered,
         DecideReview,
         ReviewDecided,
+        LicenseChangeRefused,
     )
 }

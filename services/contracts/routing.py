@@ -22,6 +22,7 @@ LICENSING_TASK_COMPLETED = "licensing.task.completed"
 LICENSE_ISSUED = "licensing.license.issued"
 LICENSE_CHANGED = "licensing.license.changed"
 RENEWAL_ASSESSED = "licensing.renewal.assessed"
+LICENSE_CHANGE_REFUSED = "licensing.license.refused"
 IDENTITY_USER_CHANGED = "identity.user.changed"
 NOTIFICATION_DELIVERY_COMPLETED = "notifications.delivery.completed"
 COMPLAINT_FILED = "complaints.complaint.filed"
@@ -110,7 +111,7 @@ WORKFLOWS_SUBMITTED = Subscription("workflows.application-submitted", APPLICATIO
 WORKFLOWS_TASK_COMPLETED = Subscription("workflows.task-completed", "*.task.completed")
 WORKFLOWS_LICENSE_ISSUED = Subscription("workflows.license-issued", LICENSE_ISSUED)
 WORKFLOWS_LICENSE_EVENTS = Subscription(
-    "workflows.license-events", LICENSE_CHANGED, (RENEWAL_ASSESSED,),
+    "workflows.license-events", LICENSE_CHANGED, (RENEWAL_ASSESSED, LICENSE_CHANGE_REFUSED),
 )
 # applications keeps a view of licenses, to check who may renew, transfer or move one
 APPLICATIONS_LICENSES = Subscription("applications.licenses", LICENSE_CHANGED)

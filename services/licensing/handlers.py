@@ -12,6 +12,7 @@ from services.contracts.licensing import (
     DecideReview,
     ExpireLicense,
     IssueLicense,
+    LicenseChangeRefused,
     ReinstateLicense,
     RelocateOffice,
     RenewLicense,
@@ -19,6 +20,7 @@ from services.contracts.licensing import (
     TransferLicense,
 )
 from services.kit.bus import Reject
+from services.kit.db import utcnow
 from services.kit.http import Runtime
 from services.kit.uow import UnitOfWork, idempotent
 from services.licensing import service
@@ -50,6 +52,15 @@ def register(runtime: Runtime, settings: LicensingSettings) -> None:
             else:  # pragma: no cover - the subscription binds only these
                 raise Reject("unexpected_command", envelope.type)
         except service.LicenseRefused as exc:
+            if isinstance(command, RenewLicense | TransferLicense | RelocateOffice | AssessRenewal):
+                # the case waiting for this change is told, and ends with the reason; the
+                # rules refuse before they change anything, so only the refusal commits
+                uow.publish(LicenseChangeRefused(
+                    application_id=command.application_id, case_id=command.case_id,
+                    license_number=command.license_number, command=envelope.type,
+                    code=exc.code, detail=exc.detail or None, refused_at=utcnow(),
+                ), correlation_id=command.case_id, causation_id=envelope.message_id)
+                return
             raise Reject(exc.code, exc.detail) from exc
 
     async def on_supervision(uow: UnitOfWork, envelope: Envelope, command: Any) -> None:
@@ -62,6 +73,15 @@ def register(runtime: Runtime, settings: LicensingSettings) -> None:
             else:  # pragma: no cover - the subscription binds only these
                 raise Reject("unexpected_command", envelope.type)
         except service.LicenseRefused as exc:
+            if isinstance(command, RenewLicense | TransferLicense | RelocateOffice | AssessRenewal):
+                # the case waiting for this change is told, and ends with the reason; the
+                # rules refuse before they change anything, so only the refusal commits
+                uow.publish(LicenseChangeRefused(
+                    application_id=command.application_id, case_id=command.case_id,
+                    license_number=command.license_number, command=envelope.type,
+                    code=exc.code, detail=exc.detail or None, refused_at=utcnow(),
+                ), correlation_id=command.case_id, causation_id=envelope.message_id)
+                return
             raise Reject(exc.code, exc.detail) from exc
 
     async def on_complaint(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:

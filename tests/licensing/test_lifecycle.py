@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import aio_pika
 import httpx
 import pytest
 
@@ -27,10 +26,10 @@ from services.licensing import repository, service
 from services.licensing.models import Finding, UpheldComplaint
 from services.licensing.persian import local_today
 from tests.auth_fixtures import TokenIssuer
-from tests.conftest import BusNamespace, eventually
 from tests.licensing.conftest import Holder, Recorder, a_national_code, add_license
 
 CHANGED = "licensing.license.changed"
+REFUSED = "licensing.license.refused"
 
 
 def case(application_id: str) -> dict[str, str]:
@@ -106,8 +105,7 @@ async def test_a_renewal_extends_validity_once_per_application_and_a_late_expiry
 
 
 async def test_an_expired_license_renewed_within_the_grace_is_active_again(
-    licensing: httpx.AsyncClient, store: Runtime, peer: Bus, recorder: Recorder,
-    amqp: aio_pika.abc.AbstractChannel, bus_ns: BusNamespace
+    licensing: httpx.AsyncClient, store: Runtime, peer: Bus, recorder: Recorder
 ) -> None:
     recent = await add_license(store, valid_for_days=-10)
     long_ago = await add_license(store, valid_for_days=-400)
@@ -125,24 +123,11 @@ async def test_an_expired_license_renewed_within_the_grace_is_active_again(
     assert renewed.payload["license"]["number"] == recent
     assert renewed.payload["license"]["status"] == "active"
     assert renewed.payload["license"]["valid_until"] == service.add_years(local_today(), 5).isoformat()
-    [dead] = await dead_letters(amqp, bus_ns, 1)
-    assert dead.headers["x-pishkhan-reason"] == "renewal_too_late"
+    # the case that asked is told why, rather than left waiting
+    [refused] = await recorder.wait_for(REFUSED, case_id="application-r3")
+    assert refused.payload["code"] == "renewal_too_late"
+    assert refused.payload["command"] == "licensing.license.renew"
     assert (await licensing.get(f"/licenses/{long_ago}")).json()["status"] == "expired"
-
-
-async def dead_letters(amqp: aio_pika.abc.AbstractChannel, bus_ns: BusNamespace, count: int
-                       ) -> list[aio_pika.abc.AbstractIncomingMessage]:
-    queue = await amqp.get_queue(f"{bus_ns.queue_prefix}licensing.license-lifecycle.dlq",
-                                 ensure=True)
-    found: list[aio_pika.abc.AbstractIncomingMessage] = []
-
-    async def enough() -> bool:
-        while (message := await queue.get(no_ack=True, fail=False)) is not None:
-            found.append(message)
-        return len(found) >= count
-
-    await eventually(enough)
-    return found
 
 
 async def test_a_transfer_changes_the_holder_once_and_the_history_keeps_both(
@@ -177,8 +162,7 @@ async def test_a_transfer_changes_the_holder_once_and_the_history_keeps_both(
 
 
 async def test_relocation_moves_the_office_but_is_refused_for_a_revoked_license(
-    licensing: httpx.AsyncClient, store: Runtime, peer: Bus, recorder: Recorder,
-    amqp: aio_pika.abc.AbstractChannel, bus_ns: BusNamespace
+    licensing: httpx.AsyncClient, store: Runtime, peer: Bus, recorder: Recorder
 ) -> None:
     active = await add_license(store, address="رشت، خیابان آزادی، پلاک ۱")
     revoked = await add_license(store, address="رشت، خیابان معلم، پلاک ۲")
@@ -195,8 +179,9 @@ async def test_relocation_moves_the_office_but_is_refused_for_a_revoked_license(
     assert moved.payload["license"]["number"] == active
     assert moved.payload["previous_address"] == "رشت، خیابان آزادی، پلاک ۱"
     assert moved.payload["license"]["address"] == "رشت، بلوار گیلان، پلاک ۹"
-    [dead] = await dead_letters(amqp, bus_ns, 1)
-    assert dead.headers["x-pishkhan-reason"] == "license_not_active"
+    [refused] = await recorder.wait_for(REFUSED, case_id="application-m2")
+    assert refused.payload["code"] == "license_not_active"
+    assert refused.payload["license_number"] == revoked
     await settled(peer, recorder, active)
     assert len(recorder.of(CHANGED, change="relocated")) == 1
     assert (await licensing.get(f"/licenses/{revoked}")).json()["address"] == "رشت، خیابان معلم، پلاک ۲"

@@ -216,6 +216,16 @@ def test_a_long_message_is_shortened_to_the_budget_keeping_the_link(renderer: Re
     assert not ucs2 and units <= 3 * 153 and english.sms.endswith(f"...\n{english.link}")
 
 
+def test_a_license_change_refused_by_licensing_names_its_step(renderer: Renderer) -> None:
+    for step, fa, en in (("renewal", "تمدید پروانه", "renewal of the license"),
+                         ("transfer", "انتقال پروانه", "transfer of the license"),
+                         ("address_change", "تغییر نشانی دفتر", "change of the office's address")):
+        renditions = renderer.render("application_rejected", {
+            "application_id": APPLICATION_ID, "step": step,
+            "reason": "license_revoked: GL-06-000123"})
+        assert fa in renditions["fa"].text and en in renditions["en"].text
+
+
 def test_complaint_links_go_to_the_tracking_page_or_the_office_portal(
         renderer: Renderer) -> None:
     base = "https://pishkhan.example.ir"

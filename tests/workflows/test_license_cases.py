@@ -7,7 +7,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from services.contracts.applications import Applicant, ApplicationConsented
-from services.contracts.licensing import LicenseChanged, LicenseSnapshot, RenewalAssessed
+from services.contracts.licensing import (
+    LicenseChanged,
+    LicenseChangeRefused,
+    LicenseSnapshot,
+    RenewalAssessed,
+)
 from tests.workflows.conftest import Harness, policies
 from tests.workflows.test_new_license_workflow import completed, opened
 from workflows.address_change.workflow import AddressChangeWorkflow
@@ -125,3 +130,30 @@ async def test_a_change_of_address_is_inspected_decided_and_applied(harness: Har
     result = await handle.result()
     assert result.status == "relocated"
     await h.notices.wait_for(lambda m: m["payload"]["template"] == "address_changed")
+
+
+async def test_a_renewal_licensing_refuses_ends_rejected_with_the_reason(
+        harness: Harness) -> None:
+    """The license was revoked while the renewal was decided: the case does not wait."""
+    h = harness
+    handle = await h.start(policies(), RenewalWorkflow, license_number=NUMBER)
+    await review(h, handle)
+    assess = (await h.lifecycle.wait_for(lambda m: m["type"] == "licensing.renewal.assess"))
+    await handle.signal("renewal_assessed", RenewalAssessed(
+        application_id=assess[0]["payload"]["application_id"], case_id=handle.id,
+        license_number=NUMBER, needs_inspection=False))
+    await decide(h, handle)
+    renew = await h.lifecycle.wait_for(lambda m: m["type"] == "licensing.license.renew")
+    await handle.signal("license_refused", LicenseChangeRefused(
+        application_id=renew[0]["payload"]["application_id"], case_id=handle.id,
+        license_number=NUMBER, command="licensing.license.renew", code="license_revoked",
+        detail=NUMBER, refused_at=datetime.now(UTC)))
+    result = await handle.result()
+    assert result.status == "rejected" and result.rejected_at_step == "renewal"
+    assert result.reason == f"license_revoked: {NUMBER}"
+    last = (await h.statuses(handle.id))[-1]
+    assert last["status"] == "rejected" and last["actor"] == "licensing"
+    told = await h.notices.wait_for(
+        lambda m: m["correlation_id"] == handle.id
+        and m["payload"]["template"] == "application_rejected")
+    assert told[0]["payload"]["data"]["reason"] == f"license_revoked: {NUMBER}"

@@ -38,7 +38,9 @@ class AddressChangeWorkflow(CaseWorkflow):
                            new_address=case.address),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
-        await self.license_change("relocated")
+        relocated = await self.license_change("relocated", "address_change")
+        if isinstance(relocated, CaseResult):
+            return relocated
         await self.set_status("relocated", step="address_change", actor=decision.actor,
                               note=case.address, license_number=case.license_number)
         await self.notify("relocated", "address_changed", {

@@ -32,9 +32,10 @@ class RenewalWorkflow(CaseWorkflow):
                           license_number=case.license_number),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
-        await workflow.wait_condition(lambda: self.assessment is not None)
-        assert self.assessment is not None
-        if self.assessment.needs_inspection:
+        assessment = await self.assessed()
+        if isinstance(assessment, CaseResult):
+            return assessment
+        if assessment.needs_inspection:
             inspection = await self.step("site_inspection", 1, actor)
             if inspection is None:
                 return await self.withdrawn(rounds)
@@ -54,7 +55,9 @@ class RenewalWorkflow(CaseWorkflow):
                          license_number=case.license_number, approved_by=decision.actor),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
-        renewed = await self.license_change("renewed")
+        renewed = await self.license_change("renewed", "renewal")
+        if isinstance(renewed, CaseResult):
+            return renewed
         until = renewed.license.valid_until.isoformat()
         await self.set_status("renewed", step="renewal", actor=decision.actor,
                               note=f"valid until {until}", license_number=case.license_number)

@@ -51,7 +51,9 @@ class TransferWorkflow(CaseWorkflow):
                             new_holder=new_holder),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
         )
-        await self.license_change("transferred")
+        transferred = await self.license_change("transferred", "transfer")
+        if isinstance(transferred, CaseResult):
+            return transferred
         await self.set_status("transferred", step="transfer", actor=decision.actor,
                               note=f"{case.applicant.name} → {new_holder.name}",
                               license_number=case.license_number)
