@@ -88,6 +88,19 @@ LABELS: dict[str, dict[str, str]] = {
         "merged": N_("Merged with an earlier complaint"),
         "closed": N_("Closed"),
     },
+    # what happened to a task, as its history records it
+    "task_action": {
+        "opened": N_("Opened"),
+        "assigned": N_("Assigned"),
+        "reminded": N_("Reminder sent"),
+        "escalated": N_("Escalated"),
+        "returned_to_queue": N_("Returned to the queue"),
+        "cancelled": N_("Cancelled"),
+        "claimed": N_("Claimed"),
+        "released": N_("Released"),
+        "reassigned": N_("Reassigned"),
+        "completed": N_("Completed"),
+    },
     "area": {
         "urban": N_("Urban"),
         "rural": N_("Rural"),
