@@ -21,6 +21,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from services.identity.app import create_app as identity_app
 from services.identity.seed import seed
 from services.portal.app import create_app as portal_app
+from services.portal.sessions import LANGUAGE_COOKIE
 from services.portal.settings import PortalSettings
 from tests.conftest import BusNamespace, eventually, serving
 from tests.e2e.conftest import Stack, start_stack
@@ -66,9 +67,27 @@ class Platform:
 
 
 async def shot(page: Page, language: str, name: str) -> None:
+    """The page as it is now; for a page reached by a plain GET in Persian, the same
+    address in English too (in another tab of the same signed-in context), so that the
+    artifacts hold every page in both languages. Pages showing a form's errors are
+    kept in the language they were made in."""
     folder = SCREENSHOTS / language
     folder.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    if language != "fa" or "error" in name:
+        return
+    context = page.context
+    english = await context.new_page()
+    url = page.url
+    try:
+        await context.add_cookies([{"name": LANGUAGE_COOKIE, "value": "en", "url": url}])
+        await english.goto(url)
+        folder = SCREENSHOTS / "en"
+        folder.mkdir(parents=True, exist_ok=True)
+        await english.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    finally:
+        await context.add_cookies([{"name": LANGUAGE_COOKIE, "value": "fa", "url": url}])
+        await english.close()
 
 
 async def reload_until(page: Page, check: Callable[[], Awaitable[bool]],
