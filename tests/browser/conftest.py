@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -66,6 +67,41 @@ class Platform:
         return page
 
 
+# what every page must have, whoever it is for: a language and direction, a label for
+# every field, a name for every button and a text for every image; and on a phone's
+# 360 px no sideways scrolling
+_BASICS = """() => {
+  const named = (el) => (el.textContent || el.value || el.getAttribute('aria-label')
+                         || el.getAttribute('title') || '').trim() !== '';
+  const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => !['hidden', 'submit', 'button'].includes(el.type))
+    .filter((el) => !((el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`))
+                      || el.closest('label') || el.getAttribute('aria-label')
+                      || el.getAttribute('aria-labelledby')))
+    .map((el) => el.outerHTML.slice(0, 160));
+  const nameless = [...document.querySelectorAll('button, input[type=submit]')]
+    .filter((el) => !named(el)).map((el) => el.outerHTML.slice(0, 160));
+  const imagesWithoutText = [...document.querySelectorAll('img')]
+    .filter((el) => !el.hasAttribute('alt')).map((el) => el.outerHTML.slice(0, 160));
+  const html = document.documentElement;
+  return {unlabelled, nameless, imagesWithoutText, lang: html.lang, dir: html.dir,
+          overflow: html.scrollWidth - window.innerWidth};
+}"""
+
+
+async def check_basics(page: Page, language: str, name: str) -> None:
+    found = await page.evaluate(_BASICS)
+    where = f"{name} ({language})"
+    assert found["lang"] == language, where
+    assert found["dir"] == ("rtl" if language == "fa" else "ltr"), where
+    assert not found["unlabelled"], (where, found["unlabelled"])
+    assert not found["nameless"], (where, found["nameless"])
+    assert not found["imagesWithoutText"], (where, found["imagesWithoutText"])
+    viewport = page.viewport_size
+    if viewport and viewport["width"] <= 400:
+        assert found["overflow"] <= 0, (where, f"{found['overflow']} px wider than the phone")
+
+
 async def shot(page: Page, language: str, name: str) -> None:
     """The page as it is now; for a page reached by a plain GET in Persian, the same
     address in English too (in another tab of the same signed-in context), so that the
@@ -74,19 +110,24 @@ async def shot(page: Page, language: str, name: str) -> None:
     folder = SCREENSHOTS / language
     folder.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    await check_basics(page, language, name)
     if language != "fa" or "error" in name:
         return
     context = page.context
     english = await context.new_page()
     url = page.url
+    host = urlsplit(url).hostname or "127.0.0.1"
     try:
-        await context.add_cookies([{"name": LANGUAGE_COOKIE, "value": "en", "url": url}])
+        await context.add_cookies([{"name": LANGUAGE_COOKIE, "value": "en", "domain": host,
+                                    "path": "/"}])
         await english.goto(url)
         folder = SCREENSHOTS / "en"
         folder.mkdir(parents=True, exist_ok=True)
         await english.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        await check_basics(english, "en", name)
     finally:
-        await context.add_cookies([{"name": LANGUAGE_COOKIE, "value": "fa", "url": url}])
+        await context.add_cookies([{"name": LANGUAGE_COOKIE, "value": "fa", "domain": host,
+                                    "path": "/"}])
         await english.close()
 
 
