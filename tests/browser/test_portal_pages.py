@@ -1,13 +1,19 @@
 """The portal clicked through in Chromium by every person a new-license case needs, then by
-a complainant, a 195 operator and the complaints officer about the new office, in Persian
-and in English, against the real services, RabbitMQ and Temporal."""
+a complainant, a 195 operator and the complaints officer about the new office, then by the
+holder, the inspector and the licensing officer in the supervision review the complaint's
+recommended sanction opens, in Persian and in English, against the real services, RabbitMQ
+and Temporal."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+import jdatetime
 from playwright.async_api import Page, expect
 
+from services.licensing.persian import local_today
+from services.portal.i18n import persian_digits
 from tests.browser.conftest import Platform, reload_until, shot
 from tests.conftest import eventually
 
@@ -214,6 +220,7 @@ async def test_a_new_license_case_through_the_portal(platform: Platform) -> None
         await citizen_context.close()
 
     await complaint_life(platform, number)
+    await supervision_life(platform, number)
 
     for context in (applicant_context, clerk_context, inspector_context, officer_context,
                     reza_context):
@@ -325,11 +332,13 @@ async def complaint_life(platform: Platform, number: str) -> None:
     await open_complaint_task(officer, complaint_url, "رسیدگی به شکایت")
     await officer.check("input[name=result][value=upheld]")
     await officer.check("#f-refund_ordered")
+    await officer.select_option("#f-sanction_recommended", "suspension")
     await officer.fill("#f-reason", "دفتر بیش از تعرفه گرفته و باید مابه‌التفاوت را بازگرداند.")
     await officer.click("#complete")
     # a refund needs its amount: said next to the field, what was chosen is kept
     await expect(officer.locator("#refund_amount-error")).to_contain_text("مبلغ بازپرداخت")
     await expect(officer.locator("#f-refund_ordered")).to_be_checked()
+    await expect(officer.locator("#f-sanction_recommended")).to_have_value("suspension")
     await shot(officer, "fa", "23-complaint-investigation-errors")
     await officer.fill("#f-refund_amount", "۲۰۰٬۰۰۰")
     await officer.click("#complete")
@@ -364,4 +373,131 @@ async def complaint_life(platform: Platform, number: str) -> None:
     await expect(citizen.locator("#complaint-status")).to_have_text("Resolved")
     await shot(citizen, "en", "26-complaint-rated")
     for context in (citizen_context, operator_context, officer_context):
+        await context.close()
+
+
+async def supervision_life(platform: Platform, number: str) -> None:
+    """The review the upheld complaint's recommended suspension opened: the holder answers
+    it and reports a month's activity on the license's page, the county's inspector visits,
+    the licensing officer suspends the license; the verification page and the registry
+    show it."""
+    answer = "مابه‌التفاوت را به شهروند بازگرداندیم و جدول تعرفه‌ها را نصب کردیم."
+    # -- the holder, on a phone: the license's page from "My licenses" ------------------------
+    holder_context = await platform.context(phone=True)
+    holder = await platform.sign_in(holder_context, "0499370899")
+    await holder.locator("ul.results").first.locator(f"a[href='/licenses/{number}']").click()
+    await holder.wait_for_load_state()
+    await expect(holder.locator("#license-number")).to_have_text(number)
+
+    async def review_listed() -> bool:
+        return await holder.locator("#reviews article").count() > 0
+
+    await reload_until(holder, review_listed)
+    review = holder.locator("#reviews article").first
+    await expect(review).to_contain_text("پیشنهاد مجازات")
+    await review.locator("textarea[name=text]").fill(answer)
+    await review.locator("button[type=submit]").click()
+    await holder.wait_for_load_state()
+    await expect(holder.locator("main")).to_contain_text("پاسخ شما فرستاده شد")
+    await expect(holder.locator("#reviews")).to_contain_text(answer)
+
+    # this month of the Jalali calendar, as the form offers it; the year typed in Persian
+    year = await holder.input_value("#f-year")
+    month = await holder.input_value("#f-month")
+    await holder.fill("#f-year", persian_digits(year))
+    await holder.select_option("#f-month", month)
+    await holder.fill("#f-service_count", "۱۲۸")
+    await holder.click("form[action$='/activity'] button[type=submit]")
+    await holder.wait_for_load_state()
+    await expect(holder.locator("main")).to_contain_text("آمار فعالیت ماه ثبت شد")
+    reported = holder.locator("#activity-reports tbody tr").first
+    await expect(reported).to_contain_text("۱۲۸")
+    # a year is written as a year, without a thousands separator
+    await expect(reported.locator("th")).to_contain_text(persian_digits(year))
+    await expect(holder.locator("#reviews")).to_contain_text(answer)
+    license_url = holder.url.removeprefix(platform.portal_url).split("?")[0].split("#")[0]
+    await holder.goto(license_url)
+    await shot(holder, "fa", "27-license-review-answered")
+
+    # -- the county's inspector the review's site inspection went to --------------------------
+    supervisor = await platform.token("supervisor.rasht")
+
+    async def inspection_assignee() -> str | None:
+        page = (await platform.stack.licensing.get(
+            "/tasks", params={"kind": "site_inspection"}, headers=supervisor)).json()
+        return next((t["assignee"] for t in page["items"]
+                     if t["status"] in ("open", "claimed") and t["assignee"]), None)
+
+    inspector_name = await eventually(inspection_assignee, timeout=40)
+    inspector_context = await platform.context(phone=True)
+    inspector = await platform.sign_in(inspector_context, inspector_name)
+    await open_task(inspector, "mine", "بازرسی محل")
+    if await inspector.locator("#claim").count():
+        await inspector.click("#claim")
+        await inspector.wait_for_load_state()
+    for item in ("signage", "equipment", "premises_match_address", "staff_present",
+                 "operator_is_holder", "opening_hours"):
+        await inspector.check(f"input[name=item_{item}][value=pass]")
+    await inspector.check("input[name=item_tariff_displayed][value=fail]")
+    await inspector.fill("#f-note_tariff_displayed", "جدول تعرفه در دید مراجعان نیست")
+    await inspector.check("input[name=result][value=fail]")
+    await inspector.fill("#f-reason", "جدول تعرفه‌ها نصب نشده است.")
+    await shot(inspector, "fa", "28-review-inspection")
+    await inspector.click("#complete")
+    await inspector.wait_for_url(re.compile(r"/work$"))
+
+    # -- the licensing officer reads it all and suspends --------------------------------------
+    officer_context = await platform.context()
+    officer = await platform.sign_in(officer_context, "officer.rasht")
+    await officer.goto("/staff/reviews?status=open")
+    await expect(officer.locator(".results")).to_contain_text(number)
+    await shot(officer, "fa", "29-staff-reviews")
+    await open_task(officer, "queue", "تصمیم بازبینی نظارتی")
+    await officer.click("#claim")
+    await officer.wait_for_load_state()
+    await expect(officer.locator("#review-reasons")).to_contain_text("پیشنهاد مجازات")
+    await expect(officer.locator("#inspection-result")).to_have_text("محل رد شد")
+    await expect(officer.locator("#review")).to_contain_text("تعرفه در معرض دید است")
+    await expect(officer.locator("#holder-answer")).to_have_text(answer)
+    await officer.check("input[name=result][value=suspension]")
+    await officer.fill("#f-reason", "دریافت بیش از تعرفه و نصب نکردن جدول تعرفه‌ها.")
+    await shot(officer, "fa", "30-review-decision")
+    await officer.click("#complete")
+    # a suspension needs its days: said next to the field, what was chosen is kept
+    await expect(officer.locator("#suspension_days-error")).to_contain_text("تعداد روزهای تعلیق")
+    await expect(officer.locator("input[name=result][value=suspension]")).to_be_checked()
+    await shot(officer, "fa", "31-review-decision-errors")
+    await officer.fill("#f-suspension_days", "۱۴")
+    decided_on = local_today()
+    await officer.click("#complete")
+    await officer.wait_for_url(re.compile(r"/work$"))
+
+    # -- anyone: the verification page says suspended, until when; the registry drops it ------
+    citizen_context = await platform.context(phone=True)
+    citizen = await citizen_context.new_page()
+    await citizen.goto(f"/verify/{number}")
+
+    async def suspended() -> bool:
+        return "verdict-suspended" in (await citizen.get_attribute(".verdict", "class") or "")
+
+    await reload_until(citizen, suspended)
+    await expect(citizen.locator("#verdict-title")).to_have_text("تعلیق‌شده")
+    # fourteen days from the decision (in Iran's time)
+    ends = {persian_digits(jdatetime.date.fromgregorian(date=day + dt.timedelta(days=14))
+                           .strftime("%Y/%m/%d")) for day in (decided_on, local_today())}
+    assert (await citizen.inner_text("#suspended-until")).strip() in ends
+    await shot(citizen, "fa", "32-verify-suspended")
+    await citizen.goto("/registry")
+    await citizen.fill("#r-q", number)
+    await citizen.click("form[role=search] button[type=submit]")
+    await citizen.wait_for_load_state()
+    await expect(citizen.locator(".results")).not_to_contain_text(number)
+    await shot(citizen, "fa", "33-registry-without-suspended")
+
+    # -- the holder sees the decision on the license's page ----------------------------------
+    await holder.goto(license_url)
+    await expect(holder.locator("#license-status")).to_have_text("تعلیق‌شده")
+    await expect(holder.locator("#reviews")).to_contain_text("تعلیق")
+    await shot(holder, "fa", "34-license-suspended")
+    for context in (holder_context, inspector_context, officer_context, citizen_context):
         await context.close()
