@@ -41,7 +41,7 @@ from services.kit.db import Database
 from services.kit.logs import CorrelationIdMiddleware
 from services.kit.metrics import KitMetrics
 from services.portal import labels
-from services.portal.backend import Backend, BackendError
+from services.portal.backend import Backend, BackendError, visitor_address
 from services.portal.i18n import LANGUAGES, Locale, Locales
 from services.portal.routes import applicant, public, staff
 from services.portal.routes import ops as ops_routes
@@ -150,6 +150,7 @@ def create_app(settings: PortalSettings | None = None, *,
                       ) -> Response:
         """Language, web session and CSRF cookie of the visitor, and the RED metrics."""
         started = time.perf_counter()
+        visitor_address.set(request.client.host if request.client else None)
         language = request.cookies.get(LANGUAGE_COOKIE)
         request.state.locale = locales.get(
             language if language in LANGUAGES else settings.default_language)

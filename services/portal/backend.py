@@ -5,6 +5,7 @@ can show (field errors in the person's language, "not found", "try again later")
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,12 @@ import httpx
 from services.portal.settings import PortalSettings
 
 log = logging.getLogger("pishkhan.portal")
+
+# The address of the visitor whose request the portal is serving. The services see the
+# portal as their client; they limit complaints per address (and log addresses), so every
+# call carries the visitor's address in X-Forwarded-For, which a service believes only from
+# a proxy its server trusts (uvicorn's FORWARDED_ALLOW_IPS: set it to the portal's address).
+visitor_address: ContextVar[str | None] = ContextVar("portal_visitor_address", default=None)
 
 SERVICES = ("identity", "applications", "licensing", "complaints", "notifications",
             "workflows")
@@ -78,6 +85,9 @@ class Backend:
         headers = dict(kwargs.pop("headers", None) or {})
         if token:
             headers["authorization"] = f"Bearer {token}"
+        address = visitor_address.get()
+        if address:
+            headers.setdefault("x-forwarded-for", address)
         try:
             return await self.clients[service].request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:

@@ -137,3 +137,26 @@ async def test_an_applicant_cannot_open_another_applicants_case(
         assert other.status_code == 404 and "مریم احمدی" not in other.text
         staff_page = await reza.get("/work")
         assert staff_page.status_code == 403
+
+
+class RecordingServices(FakeServices):
+    """The fake services, noting the client address each call names."""
+
+    def __init__(self, issuer: TokenIssuer) -> None:
+        super().__init__(issuer)
+        self.forwarded: list[str | None] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.forwarded.append(request.headers.get("x-forwarded-for"))
+        return super().__call__(request)
+
+
+async def test_every_call_names_the_visitors_address(issuer: TokenIssuer) -> None:
+    """The services limit complaints per address: they must see the visitor's, not the
+    portal's own."""
+    services = RecordingServices(issuer)
+    async with portal_client(portal_settings(issuer), services) as client:
+        reply = await client.get("/registry")
+        assert reply.status_code == 200
+    # httpx's ASGI transport presents the visitor as 127.0.0.1
+    assert services.forwarded and set(services.forwarded) == {"127.0.0.1"}
