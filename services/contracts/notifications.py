@@ -91,6 +91,9 @@ class Recipient(BaseModel):
     mobile: Mobile | None = None
     email: EmailStr | None = None
     language: Language = "fa"
+    # False for people without an account (a complainant, an office's manager): they have
+    # no inbox to read an in-app notice in
+    account: bool = True
 
 
 class NotificationRequested(Message):

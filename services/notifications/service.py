@@ -44,7 +44,7 @@ def address(channel: str, recipient: Recipient) -> str | None:
         return recipient.mobile
     if channel == EMAIL:
         return str(recipient.email) if recipient.email else None
-    return recipient.id
+    return recipient.id if recipient.account else None
 
 
 def refusal(channel: str, preference: Preference | None) -> str | None:

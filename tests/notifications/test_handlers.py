@@ -83,6 +83,28 @@ async def test_the_recipients_language_chooses_the_body(api: httpx.AsyncClient,
     assert all(d["body"] == d["body_en"] and d["language"] == "en" for d in found)
 
 
+async def test_someone_without_an_account_gets_the_sms_and_no_inbox_item(
+        api: httpx.AsyncClient, peer: Bus) -> None:
+    await peer.publish(NotificationRequested(
+        notification_key="complaint-c1:received", template="complaint_received",
+        recipient=Recipient(id="mobile:09351234567", mobile="09351234567", account=False),
+        case_id="complaint-c1",
+        data={"complaint_id": "c1", "tracking_code": "K7M2P9Q4RT",
+              "received_at": "2026-11-29T10:00:00+00:00", "audience": "complainant"},
+    ), correlation_id="complaint-c1")
+
+    async def sent() -> list[dict] | None:
+        reply = await api.get("/ops/deliveries", params={"case_id": "complaint-c1"})
+        found = reply.json()
+        return found if found and all(d["status"] == "sent" for d in found) else None
+
+    found = await eventually(sent)
+    await asyncio.sleep(0.3)
+    reply = await api.get("/ops/deliveries", params={"case_id": "complaint-c1"})
+    assert [d["channel"] for d in reply.json()] == ["sms"]
+    assert "K7M2P9Q4RT" in found[0]["body"]
+
+
 async def test_an_unrenderable_request_is_dead_lettered_with_its_reason(
     api: httpx.AsyncClient, peer: Bus, bus_ns: BusNamespace, amqp: aio_pika.abc.AbstractChannel
 ) -> None:

@@ -136,7 +136,12 @@ async def test_a_complaint_through_an_inspection_a_resolution_and_a_reopening(
     assert ("inspection", 1) in steps and ("resolved", 2) in steps
     assert [s["seq"] for s in await statuses(h, filed.case_id)] == sorted(
         s["seq"] for s in await statuses(h, filed.case_id))
-    told = templates(await h.notices.drain(), filed.case_id)
+    notices = await h.notices.drain()
+    told = templates(notices, filed.case_id)
+    # the complainant and the manager have no account, so no inbox; the holder has one
+    accounts = {m["payload"]["recipient"]["id"]: m["payload"]["recipient"]["account"]
+                for m in notices if m["correlation_id"] == filed.case_id}
+    assert accounts == {"mobile:09351234567": False, "manager:o1": False, "0499370899": True}
     assert ("complaint_received", "mobile:09351234567") in told
     assert ("complaint_received", "0499370899") in told  # the holder
     assert ("complaint_received", "manager:o1") in told  # and the manager

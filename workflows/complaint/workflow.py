@@ -228,7 +228,8 @@ class ComplaintWorkflow:
     async def tell_complainant(self, key: str, template: str, data: dict[str, Any]) -> None:
         person = self.case.complaint.complainant
         await self.notify(key, template, data, Recipient(
-            id=f"mobile:{person.mobile}", mobile=person.mobile, language=person.language))
+            id=f"mobile:{person.mobile}", mobile=person.mobile, language=person.language,
+            account=False))
 
     async def tell_office(self, key: str, template: str, data: dict[str, Any]) -> None:
         """The license holder, and the office's manager when someone else runs it."""
@@ -238,7 +239,7 @@ class ComplaintWorkflow:
             id=office.holder_national_code, mobile=office.holder_mobile))
         if office.manager_mobile and office.manager_mobile != office.holder_mobile:
             await self.notify(key, template, data, Recipient(
-                id=f"manager:{office.office_id}", mobile=office.manager_mobile))
+                id=f"manager:{office.office_id}", mobile=office.manager_mobile, account=False))
 
     async def notify(self, key: str, template: str, data: dict[str, Any],
                      recipient: Recipient) -> None:
