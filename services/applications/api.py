@@ -21,7 +21,7 @@ from services.applications.models import (
 from services.contracts.applications import REQUIRED_DOCUMENTS_BY_KIND
 from services.kit.auth import Principal, current_principal, forbid, require_roles
 from services.kit.errors import FieldError
-from services.kit.storage import UploadRejected, display_name, inspect_upload
+from services.kit.storage import UploadRejected, display_name, download, inspect_upload
 from services.kit.uow import UnitOfWork
 
 router = APIRouter(prefix="/applications", tags=["applications"])
@@ -175,14 +175,8 @@ async def download_document(request: Request, application_id: str, document_id: 
     if document is None:
         raise HTTPException(404, "document not found")
     data = await request.app.state.files.get(document.sha256)
-    return Response(
-        data, media_type=document.content_type,
-        headers={
-            "content-disposition": f"attachment; filename=\"{document.id}\"; "
-                                   f"filename*=UTF-8''{_quote(document.original_name)}",
-            "x-content-type-options": "nosniff",
-        },
-    )
+    return download(data, content_type=document.content_type, file_id=document.id,
+                    original_name=document.original_name)
 
 
 @router.post("/{application_id}/corrections", response_model=ApplicationPublic)
@@ -204,9 +198,3 @@ async def withdraw(request: Request, application_id: str, who: Who,
                                                    body.reason if body else None))
         await uow.commit()
         return await _public(uow, application)
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")

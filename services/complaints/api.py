@@ -6,7 +6,6 @@ tracking code and the complainant's mobile together stand for the complainant.""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -37,7 +36,7 @@ from services.contracts.complaints import ComplaintCategory, ComplaintChannel, C
 from services.contracts.types import Mobile
 from services.kit.auth import Principal, current_principal, forbid, require_roles
 from services.kit.errors import FieldError
-from services.kit.storage import UploadRejected, display_name, inspect_upload
+from services.kit.storage import UploadRejected, display_name, download, inspect_upload
 from services.kit.tasks import Page
 from services.kit.uow import UnitOfWork
 
@@ -278,14 +277,8 @@ async def download_attachment(request: Request, complaint_id: str, attachment_id
     if attachment is None:
         raise HTTPException(404, "attachment not found")
     data = await request.app.state.files.get(attachment.sha256)
-    return Response(
-        data, media_type=attachment.content_type,
-        headers={
-            "content-disposition": f"attachment; filename=\"{attachment.id}\"; "
-                                   f"filename*=UTF-8''{quote(attachment.original_name, safe='')}",
-            "x-content-type-options": "nosniff",
-        },
-    )
+    return download(data, content_type=attachment.content_type, file_id=attachment.id,
+                    original_name=attachment.original_name)
 
 
 # -- the office's license holder ----------------------------------------------------------

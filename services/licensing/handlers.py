@@ -73,15 +73,6 @@ def register(runtime: Runtime, settings: LicensingSettings) -> None:
             else:  # pragma: no cover - the subscription binds only these
                 raise Reject("unexpected_command", envelope.type)
         except service.LicenseRefused as exc:
-            if isinstance(command, RenewLicense | TransferLicense | RelocateOffice | AssessRenewal):
-                # the case waiting for this change is told, and ends with the reason; the
-                # rules refuse before they change anything, so only the refusal commits
-                uow.publish(LicenseChangeRefused(
-                    application_id=command.application_id, case_id=command.case_id,
-                    license_number=command.license_number, command=envelope.type,
-                    code=exc.code, detail=exc.detail or None, refused_at=utcnow(),
-                ), correlation_id=command.case_id, causation_id=envelope.message_id)
-                return
             raise Reject(exc.code, exc.detail) from exc
 
     async def on_complaint(uow: UnitOfWork, envelope: Envelope, event: Any) -> None:

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import httpx
 import pytest
 
@@ -20,8 +19,8 @@ from services.contracts.envelope import Envelope
 from services.contracts.licensing import LicenseChanged, LicenseSnapshot
 from services.kit.bus import Bus
 from tests.auth_fixtures import TokenIssuer
-from tests.conftest import RABBIT_URL, BusNamespace, eventually, serving
-from tests.licensing.conftest import Recorder
+from tests.conftest import BusNamespace, eventually, serving
+from tests.licensing.conftest import Recorder, recording
 
 HOLDER = "0499370899"
 OTHER_HOLDER = "0013542419"
@@ -101,20 +100,7 @@ StartService = Callable[..., Awaitable[httpx.AsyncClient]]
 @pytest.fixture
 async def recorder(bus_ns: BusNamespace) -> AsyncIterator[Recorder]:
     """Every message the test's exchange carries under ``complaints.#``."""
-    recorder = Recorder()
-    connection = await aio_pika.connect(RABBIT_URL)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(bus_ns.exchange, aio_pika.ExchangeType.TOPIC,
-                                                  durable=True)
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key="complaints.#")
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            async with message.process():
-                recorder.messages.append(Envelope.model_validate_json(message.body))
-
-        await queue.consume(on_message)
+    async with recording(bus_ns, "complaints.#") as recorder:
         yield recorder
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 import itertools
 import random
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +61,9 @@ def _dig(payload: dict[str, Any], key: str) -> Any:
     return value
 
 
-@pytest.fixture
-async def recorder(bus_ns: BusNamespace) -> AsyncIterator[Recorder]:
+@asynccontextmanager
+async def recording(bus_ns: BusNamespace, binding: str) -> AsyncIterator[Recorder]:
+    """Every message the test's exchange carries under ``binding``, as it arrives."""
     recorder = Recorder()
     connection = await aio_pika.connect(RABBIT_URL)
     async with connection:
@@ -69,13 +71,19 @@ async def recorder(bus_ns: BusNamespace) -> AsyncIterator[Recorder]:
         exchange = await channel.declare_exchange(bus_ns.exchange, aio_pika.ExchangeType.TOPIC,
                                                   durable=True)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key="licensing.#")
+        await queue.bind(exchange, routing_key=binding)
 
         async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             async with message.process():
                 recorder.messages.append(Envelope.model_validate_json(message.body))
 
         await queue.consume(on_message)
+        yield recorder
+
+
+@pytest.fixture
+async def recorder(bus_ns: BusNamespace) -> AsyncIterator[Recorder]:
+    async with recording(bus_ns, "licensing.#") as recorder:
         yield recorder
 
 
