@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
+import gc
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -52,7 +52,7 @@ from services.contracts.licensing import (
 )
 from services.contracts.notifications import Recipient
 from services.contracts.tasks import TaskCompleted
-from tests.conftest import free_port, temporal_cli, wait_for_port
+from tests.conftest import temporal_dev_server
 from tests.workflows.conftest import test_server as time_skipping_server
 from workflows import search_attributes
 from workflows.activities import BusActivities
@@ -466,17 +466,11 @@ async def run_worker(client: Client, bus: RecordingBus) -> Worker:
 
 @asynccontextmanager
 async def dev_server() -> AsyncIterator[Rig]:
-    """A dev server of our own (in memory, headless) with the worker's search attributes."""
-    port = free_port()
-    command = [temporal_cli(), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-               "--port", str(port), "--http-port", str(free_port()),
-               "--metrics-port", str(free_port()), "--log-level", "error"]
-    for key in search_attributes.ALL:
-        command += ["--search-attribute", f"{key.name}=Keyword"]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, 60, proc)
-        client = await Client.connect(f"127.0.0.1:{port}", data_converter=pydantic_data_converter)
+    """A dev server of our own with the search attributes the worker sets."""
+    attributes = [arg for key in search_attributes.ALL
+                  for arg in ("--search-attribute", f"{key.name}=Keyword")]
+    with temporal_dev_server(*attributes) as address:
+        client = await Client.connect(address, data_converter=pydantic_data_converter)
         bus = RecordingBus()
 
         async def now() -> datetime:
@@ -484,12 +478,6 @@ async def dev_server() -> AsyncIterator[Rig]:
 
         async with await run_worker(client, bus):
             yield Rig(client, bus, lambda d: asyncio.sleep(d.total_seconds()), now)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @asynccontextmanager
@@ -550,6 +538,10 @@ def cli(argv: list[str] | None = None) -> None:
             print(recorded.key, "(time-skipping)" if recorded.time_skipping else "")
         return
     asyncio.run(main(args.only))
+    # the SDK's core threads release the closed clients in the background; an interpreter
+    # that finalises under them aborts, so let them finish first
+    gc.collect()
+    time.sleep(1)
 
 
 if __name__ == "__main__":
