@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -171,9 +172,10 @@ class RecordedPath:
     def key(self) -> str:
         return f"{self.folder}/{self.name}"
 
-    @property
-    def file(self) -> Path:
-        return HISTORIES / self.folder / f"{self.name}.json"
+    def file(self, tag: str | None = None) -> Path:
+        """``<name>.json``, or ``<name>.<tag>.json`` beside it for a deliberate change whose
+        old recording must stay while runs of the old shape are still open."""
+        return HISTORIES / self.folder / (f"{self.name}.{tag}.json" if tag else f"{self.name}.json")
 
 
 PATHS: list[RecordedPath] = []
@@ -494,7 +496,7 @@ async def time_skipping() -> AsyncIterator[Rig]:
         await env.shutdown()
 
 
-async def record(path: RecordedPath, rig: Rig) -> None:
+async def record(path: RecordedPath, rig: Rig, tag: str | None) -> None:
     started = time.monotonic()
     rig.bus.published.clear()  # one path at a time: what is published belongs to this one
     handle = await path.drive(rig)
@@ -505,13 +507,15 @@ async def record(path: RecordedPath, rig: Rig) -> None:
                                   WorkflowExecutionStatus.CONTINUED_AS_NEW):
         raise RuntimeError(f"{path.key} ended {description.status}, not as recorded")
     history = await handle.fetch_history()
-    path.file.parent.mkdir(parents=True, exist_ok=True)
-    path.file.write_text(history.to_json() + "\n")
-    print(f"{path.key}: {len(history.events)} events, {path.file.stat().st_size // 1024} KiB, "
+    file = path.file(tag)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(history.to_json() + "\n")
+    print(f"{file.relative_to(HISTORIES)}: {len(history.events)} events, "
+          f"{file.stat().st_size // 1024} KiB, "
           f"{time.monotonic() - started:.1f}s", flush=True)
 
 
-async def main(only: list[str]) -> None:
+async def main(only: list[str], tag: str | None = None) -> None:
     chosen = [p for p in PATHS if not only or any(
         p.key == name or p.folder == name for name in only)]
     if not chosen:
@@ -522,7 +526,7 @@ async def main(only: list[str]) -> None:
             continue
         async with server() as rig:
             for recorded in batch:
-                await record(recorded, rig)
+                await record(recorded, rig, tag)
 
 
 def cli(argv: list[str] | None = None) -> None:
@@ -531,13 +535,17 @@ def cli(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="a workflow folder (new_license) or one path (new_license/rejection);"
                              " repeatable; default: every path")
+    parser.add_argument("--tag", help="write <path>.<tag>.json beside the existing recording "
+                                      "instead of replacing it (after a deliberate change)")
     parser.add_argument("--list", action="store_true", help="list the paths and exit")
     args = parser.parse_args(argv)
     if args.list:
         for recorded in PATHS:
             print(recorded.key, "(time-skipping)" if recorded.time_skipping else "")
         return
-    asyncio.run(main(args.only))
+    if args.tag and not re.fullmatch(r"[a-z0-9][a-z0-9-]*", args.tag):
+        parser.error("--tag: lower-case letters, digits and dashes, e.g. notice-before-decision")
+    asyncio.run(main(args.only, args.tag))
     # the SDK's core threads release the closed clients in the background; an interpreter
     # that finalises under them aborts, so let them finish first
     gc.collect()
