@@ -1,5 +1,5 @@
 """Re-records the workflow histories that tests/workflows/test_replay.py replays:
-``python -m tests.histories.record [--only NAME ...] [--list]``.
+``python -m tests.histories.record [--only NAME ...] [--tag TAG] [--list]``.
 
 It starts its own Temporal dev server (and, for the paths whose timers are whole days —
 a license's term, a suspension — the time-skipping test server), runs the worker's own
@@ -144,7 +144,8 @@ class Rig:
         """Wait for the step's task to open, then complete it as its service would say."""
         task = await self.task(kind, key_end)
         await handle.signal("task_completed", TaskCompleted(
-            task_key=task["task_key"], task_id=f"task-{len(self.bus.published)}", kind=kind,  # type: ignore[arg-type]
+            task_key=task["task_key"], task_id=f"task-{len(self.bus.published)}",
+            kind=kind,  # type: ignore[arg-type]
             case_id=task["case_id"], outcome=outcome, reason=reason, actor=actor,
             completed_at=datetime.now(UTC),
             data={"result": outcome, **({"reason": reason} if reason else {}), **data}))
