@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -213,25 +213,19 @@ def temporal_cli() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Temporal dev server for this test process (or one given in the environment)."""
-    given = os.environ.get("PISHKHAN_TEST_TEMPORAL_ADDRESS")
-    if given:
-        yield given
-        return
+@contextmanager
+def temporal_dev_server(*extra: str, log: Any = subprocess.DEVNULL) -> Iterator[str]:
+    """A Temporal dev server of our own (in memory, headless, on free ports); its address."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("temporal") / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                temporal_cli(), "server", "start-dev", "--headless",
-                "--ip", "127.0.0.1", "--port", str(port),
-                "--http-port", str(free_port()), "--metrics-port", str(free_port()),
-                "--log-level", "error",
-            ],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+    proc = subprocess.Popen(
+        [
+            temporal_cli(), "server", "start-dev", "--headless",
+            "--ip", "127.0.0.1", "--port", str(port),
+            "--http-port", str(free_port()), "--metrics-port", str(free_port()),
+            "--log-level", "error", *extra,
+        ],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_port(port, 60, proc)
         yield f"127.0.0.1:{port}"
@@ -241,3 +235,15 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Temporal dev server for this test process (or one given in the environment)."""
+    given = os.environ.get("PISHKHAN_TEST_TEMPORAL_ADDRESS")
+    if given:
+        yield given
+        return
+    log_path = tmp_path_factory.mktemp("temporal") / "server.log"
+    with open(log_path, "wb") as log, temporal_dev_server(log=log) as address:
+        yield address
