@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.contracts.counties import GILAN_COUNTIES
 from services.identity import repository, service
-from services.identity.app import NAME, TABLES
+from services.identity.app import MIGRATIONS, NAME
 from services.identity.models import UserCreate
 from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
@@ -74,8 +74,8 @@ class SeedResult:
 
 async def seed(settings: IdentitySettings) -> SeedResult:
     """Create the missing demo users and publish their events; see the module's text."""
-    runtime = build_runtime(NAME, settings, TABLES)
-    await runtime.db.create_schema()
+    runtime = build_runtime(NAME, settings, MIGRATIONS)
+    await runtime.db.require_schema()
     passwords = Passwords(settings)
     result = SeedResult()
     try:

@@ -195,7 +195,7 @@ class SeedResult:
 async def seed_demo(settings: LicensingSettings, *, today: dt.date | None = None) -> SeedResult:
     """Import the demo licenses that are missing and publish their events."""
     runtime = build(settings)
-    await runtime.db.create_schema()
+    await runtime.db.require_schema()
     result = SeedResult()
     records = demo_licenses(today or local_today())
     result.numbers = [r.number for r in records]
