@@ -231,7 +231,7 @@ class Migrations:
 
         return await self._with_connection(url, compare)
 
-    def revision(self, url: str, message: str, *, autogenerate: bool) -> Path:
+    async def revision(self, url: str, message: str, *, autogenerate: bool) -> Path:
         """Write the next numbered revision; with autogenerate, from the difference between
         the models and the database at ``url`` (which must be at head)."""
         numbers = [int(rev.revision) for rev in self.script().walk_revisions()
@@ -242,12 +242,9 @@ class Migrations:
             return command.revision(self.config(connection), message=message,
                                     autogenerate=autogenerate, rev_id=rev_id)
 
-        async def run() -> Any:
-            if autogenerate:
-                await self.require_current(url)
-            return await self._with_connection(url, write)
-
-        script = asyncio.run(run())
+        if autogenerate:
+            await self.require_current(url)
+        script = await self._with_connection(url, write)
         return Path(script.path)
 
     async def require_current(self, url: str) -> None:

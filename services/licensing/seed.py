@@ -8,8 +8,8 @@ national codes (with a valid check digit) and addresses; dates are relative to t
 the first run. Licenses are keyed on their numbers: a license already there is left as it
 is, so running the seed twice changes nothing and publishes nothing more.
 
-It writes to the service's own database (LICENSING_DATABASE_URL) through the same rules
-as everything else, so every license gets an "imported" history row and a
+It writes to the service's own database (LICENSING_DATABASE_URL, migrated first with
+``pishkhan db upgrade licensing``) through the same rules as everything else, so every license gets an "imported" history row and a
 ``LicenseChanged(change="imported")`` in the outbox; then it relays the backlog to the bus."""
 
 from __future__ import annotations
