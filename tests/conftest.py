@@ -140,12 +140,31 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
             yield url
 
 
+async def migrate(target: Any, database_url: str | None = None) -> None:
+    """Bring a database to this code's revision the way `make run` does (``pishkhan db
+    upgrade``) before anything uses it: services never create their tables. ``target`` is a
+    service's app (its database), a kit ``Database``, or a service's name with the URL."""
+    from services.kit.db import Database
+    from services.platform import BY_NAME
+
+    if isinstance(target, str):
+        assert database_url is not None, "a service's name needs its database's URL"
+        await BY_NAME[target].migrations().upgrade(database_url)
+        return
+    if not isinstance(target, Database):
+        runtime = getattr(target.state, "runtime", None)
+        target = runtime.db if runtime is not None else target.state.db
+    await target.schema.upgrade(target.url)
+
+
 # -- HTTP services in this process ----------------------------------------------------
 
 @asynccontextmanager
 async def serving(app: Any, headers: dict[str, str] | None = None
                   ) -> AsyncIterator[httpx.AsyncClient]:
-    """Serve an ASGI app on a real port with its lifespan; yield a client for it."""
+    """Serve a service's app, its database migrated first, on a real port with its lifespan;
+    yield a client for it."""
+    await migrate(app)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

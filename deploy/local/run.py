@@ -5,7 +5,8 @@ Run it from the repository root with the virtualenv's python::
     .venv/bin/python deploy/local/run.py
 
 It makes sure RabbitMQ answers (starting or installing it when it can), starts the
-Temporal dev server (or reuses one that already listens), starts every service and
+Temporal dev server (or reuses one that already listens), migrates every service's
+database to this code's revision (``pishkhan db upgrade``), starts every service and
 the Temporal worker as child processes with their logs in ``var/log/``, waits until
 each answers ``GET /readyz``, seeds the identity service's demo users
 (``python -m services.identity.seed``) and demo data when ``deploy/local/seed.py`` exists,
@@ -468,6 +469,16 @@ def seed_demo_data(children: list[Child]) -> None:
 DEMO_PASSWORD_DEFAULT = "pishkhan-demo"
 
 
+def migrate_databases() -> None:
+    """Bring every service's database to this code's revision before any service starts:
+    the services only check it (and refuse to start on a database that is behind)."""
+    print("migrating the databases (pishkhan db upgrade) ...", flush=True)
+    result = subprocess.run([sys.executable, "-m", "services.kit.cli", "db", "upgrade"],
+                            cwd=ROOT, check=False)
+    if result.returncode != 0:
+        fail(f"`pishkhan db upgrade` exited with status {result.returncode} (see above)")
+
+
 def seed_identity(children: list[Child]) -> None:
     """Create the demo users (idempotent: existing ones are left as they are)."""
     identity = next((child for child in children if child.name == "identity"), None)
@@ -576,6 +587,7 @@ def run_stack(rabbit: Rabbit, temporal: TemporalPorts, services: list[Child],
         children.append(server)
         if not start_temporal(server, temporal):
             return 1
+    migrate_databases()
     print("starting the services ...", flush=True)
     for child in services:
         children.append(child)

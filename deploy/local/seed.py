@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 
+from services.kit.migrations import SchemaNotCurrent
 from services.licensing.seed import seed_demo
 from services.licensing.settings import LicensingSettings
 
@@ -28,7 +29,10 @@ def licensing_settings() -> LicensingSettings:
 def main() -> int:
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    result = asyncio.run(seed_demo(licensing_settings()))
+    try:
+        result = asyncio.run(seed_demo(licensing_settings()))
+    except SchemaNotCurrent:  # logged, with the command that migrates the database
+        return 1
     print(f"licensing seed: {result.created} demo offices and licenses imported, "
           f"{result.existing} already there", flush=True)
     if result.unpublished:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from prometheus_client import Gauge
 
@@ -10,20 +12,20 @@ from services.applications.models import Application, Document, LicenseView, Tim
 from services.applications.settings import ApplicationsSettings
 from services.contracts import routing
 from services.kit.http import build_runtime, create_service_app
+from services.kit.migrations import Migrations, bus_tables
 from services.kit.storage import LocalFileStore
 from services.kit.tasks import TaskModule
 
 NAME = "applications"
+TABLES = [Application.__table__, TimelineEntry.__table__, Document.__table__,  # type: ignore[attr-defined]
+          LicenseView.__table__]  # type: ignore[attr-defined]
+MIGRATIONS = Migrations(NAME, Path(__file__).parent / "alembic",
+                        [*bus_tables(), *TABLES, *TaskModule.tables])
 
 
 def create_app(settings: ApplicationsSettings | None = None) -> FastAPI:
     settings = settings or ApplicationsSettings()
-    runtime = build_runtime(
-        NAME, settings,
-        [Application.__table__, TimelineEntry.__table__, Document.__table__,  # type: ignore[attr-defined]
-         LicenseView.__table__,  # type: ignore[attr-defined]
-         *TaskModule.tables],
-    )
+    runtime = build_runtime(NAME, settings, MIGRATIONS)
     tasks = TaskModule(runtime, service=NAME, kinds=("document_review",),
                        commands=routing.APPLICATIONS_TASKS, roster=routing.APPLICATIONS_STAFF)
     handlers.register(runtime)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from services.complaints import api, handlers, service
@@ -11,15 +13,18 @@ from services.complaints.settings import ComplaintsSettings
 from services.contracts import routing
 from services.kit.errors import FieldError
 from services.kit.http import build_runtime, create_service_app
+from services.kit.migrations import Migrations, bus_tables
 from services.kit.storage import LocalFileStore
 from services.kit.tasks import TaskModule
 
 NAME = "complaints"
+MIGRATIONS = Migrations(NAME, Path(__file__).parent / "alembic",
+                        [*bus_tables(), *TABLES, *TaskModule.tables])
 
 
 def create_app(settings: ComplaintsSettings | None = None) -> FastAPI:
     settings = settings or ComplaintsSettings()
-    runtime = build_runtime(NAME, settings, [*TABLES, *TaskModule.tables])
+    runtime = build_runtime(NAME, settings, MIGRATIONS)
     tasks = TaskModule(runtime, service=NAME,
                        kinds=("complaint_triage", "complaint_investigation"),
                        commands=routing.COMPLAINTS_TASKS, roster=routing.COMPLAINTS_STAFF)

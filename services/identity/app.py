@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,14 +16,16 @@ from services.identity.service import Refused
 from services.identity.settings import IdentitySettings
 from services.identity.tokens import OwnKeyVerifier, TokenIssuer
 from services.kit.http import build_runtime, create_service_app
+from services.kit.migrations import Migrations, bus_tables
 
 NAME = "identity"
 TABLES: list[Any] = [User.__table__, LoginFailure.__table__]  # type: ignore[attr-defined]
+MIGRATIONS = Migrations(NAME, Path(__file__).parent / "alembic", [*bus_tables(), *TABLES])
 
 
 def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     settings = settings or IdentitySettings()
-    runtime = build_runtime(NAME, settings, TABLES)
+    runtime = build_runtime(NAME, settings, MIGRATIONS)
     key = SigningKey.load_or_create(settings.signing_key_path)
     # admin routes check tokens against the key in hand, not over HTTP against ourselves
     runtime.auth = OwnKeyVerifier(key, issuer=settings.issuer, audience=settings.audience,

@@ -2,8 +2,9 @@
 
 Creates the users that are missing and leaves the others as they are, so it is safe to
 run twice, before or while the service runs. It writes to the service's own database
-(IDENTITY_DATABASE_URL) through the same rules as the HTTP API, so every new user's
-UserChanged event goes through the outbox; then it relays the backlog to the bus.
+(IDENTITY_DATABASE_URL, migrated first with ``pishkhan db upgrade identity``) through the
+same rules as the HTTP API, so every new user's UserChanged event goes through the outbox;
+then it relays the backlog to the bus.
 
 Every demo user has the one password IDENTITY_DEMO_PASSWORD (default ``pishkhan-demo``):
 for local use only, never on a machine anyone else can reach."""
@@ -19,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 
 from services.contracts.counties import GILAN_COUNTIES
 from services.identity import repository, service
-from services.identity.app import NAME, TABLES
+from services.identity.app import MIGRATIONS, NAME
 from services.identity.models import UserCreate
 from services.identity.passwords import Passwords
 from services.identity.settings import IdentitySettings
 from services.kit.http import build_runtime
+from services.kit.migrations import SchemaNotCurrent
 
 log = logging.getLogger("pishkhan.identity.seed")
 
@@ -74,8 +76,8 @@ class SeedResult:
 
 async def seed(settings: IdentitySettings) -> SeedResult:
     """Create the missing demo users and publish their events; see the module's text."""
-    runtime = build_runtime(NAME, settings, TABLES)
-    await runtime.db.create_schema()
+    runtime = build_runtime(NAME, settings, MIGRATIONS)
+    await runtime.db.require_schema()
     passwords = Passwords(settings)
     result = SeedResult()
     try:
@@ -102,7 +104,10 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = IdentitySettings()
-    result = asyncio.run(seed(settings))
+    try:
+        result = asyncio.run(seed(settings))
+    except SchemaNotCurrent:  # logged, with the command that migrates the database
+        return 1
     print(f"identity seed: {len(result.created)} demo users created, "
           f"{len(result.existing)} already there (password from IDENTITY_DEMO_PASSWORD; "
           "local use only)", flush=True)

@@ -1,16 +1,19 @@
-"""Operators' command line for the bus: ``python -m services.kit.cli dlq list|show|replay|purge``
-(installed as ``pishkhan``).
+"""Operators' command line: ``python -m services.kit.cli dlq list|show|replay|purge`` for the
+bus and ``db upgrade|current|check|revision`` for the services' databases (installed as
+``pishkhan``).
 
 It reaches RabbitMQ the way the services do: ``PISHKHAN_RABBIT_URL``, ``PISHKHAN_EXCHANGE``
 and ``PISHKHAN_QUEUE_PREFIX`` from the environment, or ``--rabbit-url``, ``--exchange`` and
-``--queue-prefix``. Exit status: 0 done, 1 some message not replayed or not found, 2 a usage
-or connection problem.
+``--queue-prefix``; each database through its service's own settings
+(``APPLICATIONS_DATABASE_URL`` …). Exit status: 0 done, 1 some message not replayed or not
+found, or a database not at its revision, 2 a usage or connection problem.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import sys
@@ -23,8 +26,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.kit.dlq import DeadLetter, DeadLetterQueues, DlqError, ReplayOutcome
+from services.kit.migrations import SchemaNotCurrent
 from services.kit.settings import ServiceSettings
 
 OK, NOT_ALL_DONE, USAGE = 0, 1, 2
@@ -108,7 +113,39 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument("queue", help="dead-letter queue")
     purge.add_argument("--yes", action="store_true",
                        help="really delete them (they cannot be replayed afterwards)")
+    _db_parser(commands)
     return top
+
+
+DB_HELP = """\
+Schema migrations of every service's own database (Alembic, one version table per service:
+alembic_version_<service>). Each service reads its database's URL from its own settings
+(APPLICATIONS_DATABASE_URL and so on). A service refuses to start on a database that is not
+at the revision its code needs, and names the command that brings it there."""
+
+
+def _db_parser(commands: Any) -> None:
+    db = commands.add_parser("db", help="the services' databases: upgrade, current, check, "
+                             "revision", description=DB_HELP,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = db.add_subparsers(dest="verb", required=True)
+    upgrade = verbs.add_parser("upgrade", help="migrate databases to this code's revision")
+    upgrade.add_argument("services", nargs="*", metavar="SERVICE",
+                         help="identity, applications, licensing, complaints, notifications, "
+                              "portal (default: all)")
+    for verb, text in (("current", "each database's revision and this code's"),
+                       ("check", "exit 1 unless every database is at this code's revision")):
+        sub = verbs.add_parser(verb, help=text)
+        sub.add_argument("services", nargs="*", metavar="SERVICE", help="default: all")
+    revision = verbs.add_parser(
+        "revision", help="write a service's next migration (for developers)",
+        description="Write services/<service>/alembic/versions/<number>_<message>.py. With "
+                    "--autogenerate, from the difference between the models and the "
+                    "service's database (which must be at the current head): review it "
+                    "before committing.")
+    revision.add_argument("service")
+    revision.add_argument("-m", "--message", required=True)
+    revision.add_argument("--autogenerate", action="store_true")
 
 
 def _positive(value: str) -> int:
@@ -305,12 +342,74 @@ async def cmd_purge(queues: DeadLetterQueues, args: argparse.Namespace, out: Con
     return OK
 
 
+# -- databases ------------------------------------------------------------------------
+
+class DbUsageError(Exception):
+    pass
+
+
+def _data_services(names: Sequence[str]) -> list[Any]:
+    # the table of services lives outside the kit, which imports no service
+    platform = importlib.import_module("services.platform")
+    unknown = [name for name in names if name not in platform.BY_NAME]
+    if unknown:
+        raise DbUsageError(f"no service {', '.join(unknown)} (known: "
+                           f"{', '.join(platform.BY_NAME)})")
+    return [platform.BY_NAME[name] for name in names] if names else list(platform.SERVICES)
+
+
+def _revisions(revisions: Sequence[str]) -> str:
+    return ", ".join(revisions) or "none (empty)"
+
+
+async def cmd_db(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.verb == "revision":
+        (service,) = _data_services([args.service])
+        path = await service.migrations().revision(service.database_url(), args.message,
+                                                   autogenerate=args.autogenerate)
+        out.print(f"wrote {path}; review it before committing", markup=False)
+        return OK
+    status = OK
+    for service in _data_services(args.services):
+        migrations, url = service.migrations(), service.database_url()
+        head = migrations.head()
+        if args.verb == "upgrade":
+            before = await migrations.current(url)
+            await migrations.upgrade(url)
+            after = await migrations.current(url)
+            change = ("already there" if before == after
+                      else f"from {_revisions(before)}")
+            out.print(f"{service.name}: at {_revisions(after)} ({change})", markup=False)
+        elif args.verb == "current":
+            current = await migrations.current(url)
+            mark = "" if current == (head,) else f" (this code: {head})"
+            out.print(f"{service.name}: {_revisions(current)}{mark}", markup=False)
+        else:
+            try:
+                await migrations.require_current(url)
+            except SchemaNotCurrent as exc:
+                err.print(str(exc), markup=False)
+                status = NOT_ALL_DONE
+            else:
+                out.print(f"{service.name}: at {head}", markup=False)
+    return status
+
+
 async def run(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
               stderr: TextIO | None = None) -> int:
     """The command line, for callers already inside an event loop (tests)."""
     args = parser().parse_args(argv)
     out = _console(stdout or sys.stdout)
     err = _console(stderr or sys.stderr)
+    if args.command == "db":
+        try:
+            return await cmd_db(args, out, err)
+        except DbUsageError as exc:
+            err.print(f"error: {exc}", markup=False)
+            return USAGE
+        except (OSError, SQLAlchemyError) as exc:
+            err.print(f"error: cannot migrate the database: {exc}", markup=False)
+            return USAGE
     try:
         settings = settings_from(args)
         async with DeadLetterQueues(settings) as queues:
@@ -333,6 +432,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the command reports a broker it cannot reach itself; the client's own log would repeat it
     for name in ("aio_pika", "aiormq"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # each migration step as it runs, without Alembic's notes on the database's kind
+    logging.basicConfig(format="%(message)s", stream=sys.stderr)
+    steps = logging.getLogger("alembic.runtime.migration")
+    steps.setLevel(logging.INFO)
+    steps.addFilter(lambda record: record.getMessage().startswith("Running "))
     return asyncio.run(run(argv))
 
 

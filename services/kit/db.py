@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.schema import Table
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+if TYPE_CHECKING:
+    from services.kit.migrations import Migrations
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -45,8 +48,11 @@ def utcnow() -> dt.datetime:
 class Database:
     """One engine per service process, built in create_app, never at import time."""
 
-    def __init__(self, url: str, *, tables: Sequence[Table], echo: bool = False,
+    def __init__(self, url: str, *, schema: Migrations | None = None, echo: bool = False,
                  connect_args: dict[str, Any] | None = None) -> None:
+        self.url = url
+        # the migrations that make this database; its tables are never created here
+        self.schema = schema
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         args = dict(connect_args or {})
@@ -60,14 +66,23 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, connect_args=args, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.tables = list(tables)
         self.sessionmaker = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
 
-    async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=self.tables))
+    async def require_schema(self) -> None:
+        """Refuse to go on (SchemaNotCurrent, naming the upgrade command) unless the database
+        is at the revision this code needs."""
+        from services.kit.migrations import SchemaNotCurrent
+
+        if self.schema is None:
+            return
+        try:
+            await self.schema.require_current(self.url)
+        except SchemaNotCurrent as exc:
+            log.error("%s", exc)
+            await self.dispose()
+            raise
 
     async def ping(self) -> bool:
         try:

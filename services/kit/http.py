@@ -19,6 +19,7 @@ from services.kit.db import Database
 from services.kit.errors import FieldError, field_error_handler, validation_error_handler
 from services.kit.logs import CorrelationIdMiddleware
 from services.kit.metrics import KitMetrics
+from services.kit.migrations import Migrations
 from services.kit.outbox import OutboxRelay
 from services.kit.uow import UnitOfWork
 
@@ -65,7 +66,8 @@ def create_service_app(runtime: Runtime, *, title: str, routers: Sequence[APIRou
                        on_startup: Sequence[Callable[[], Awaitable[Any]]] = ()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await runtime.db.create_schema()
+        # a database behind this code stops the start (uvicorn exits non-zero)
+        await runtime.db.require_schema()
         await runtime.bus.start()
         runtime.relay.start()
         for hook in on_startup:
@@ -127,16 +129,10 @@ def create_service_app(runtime: Runtime, *, title: str, routers: Sequence[APIRou
     return app
 
 
-def build_runtime(name: str, settings: Any, tables: Sequence[Any]) -> Runtime:
-    from services.kit.inbox import InboxMessage
-    from services.kit.outbox import OutboxMessage
-
+def build_runtime(name: str, settings: Any, schema: Migrations) -> Runtime:
+    """``schema``: the service's migrations (its tables, the kit's outbox and inbox among them)."""
     metrics = KitMetrics(name)
-    db = Database(
-        settings.database_url,
-        tables=[OutboxMessage.__table__, InboxMessage.__table__, *tables],  # type: ignore[attr-defined]
-        echo=settings.database_echo,
-    )
+    db = Database(settings.database_url, schema=schema, echo=settings.database_echo)
     bus = Bus(settings, service=name, metrics=metrics)
     relay = OutboxRelay(db, bus, metrics, poll_seconds=settings.outbox_poll_seconds,
                         batch=settings.outbox_batch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,6 +13,8 @@ from services.kit.db import UTCDateTime, utcnow
 
 class InboxMessage(SQLModel, table=True):
     __tablename__ = "inbox"
+    # retention prunes the inbox by age
+    __table_args__ = (Index("ix_inbox_received_at", "received_at"),)
 
     consumer: str = Field(primary_key=True, max_length=200)
     message_id: str = Field(primary_key=True, max_length=200)

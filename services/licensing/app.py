@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+from pathlib import Path
 
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from services.contracts import routing
-from services.kit.db import Database
 from services.kit.http import Runtime, build_runtime, create_service_app
+from services.kit.migrations import Migrations, bus_tables
 from services.kit.storage import LocalFileStore
 from services.kit.tasks import TaskModule
 from services.licensing import api, handlers, service
@@ -20,13 +18,16 @@ from services.licensing.models import TABLES
 from services.licensing.settings import LicensingSettings
 
 NAME = "licensing"
-
-log = logging.getLogger(__name__)
+MIGRATIONS = Migrations(
+    NAME, Path(__file__).parent / "alembic", [*bus_tables(), *TABLES, *TaskModule.tables],
+    # revision 0001 makes it on PostgreSQL, for the registry's name search
+    unmodelled_indexes=frozenset({"ix_office_search_name_trgm"}),
+)
 
 
 def build(settings: LicensingSettings) -> Runtime:
     """The runtime with licensing's tables: for the app, and for the seed run beside it."""
-    return build_runtime(NAME, settings, [*TABLES, *TaskModule.tables])
+    return build_runtime(NAME, settings, MIGRATIONS)
 
 
 def create_app(settings: LicensingSettings | None = None) -> FastAPI:
@@ -42,14 +43,10 @@ def create_app(settings: LicensingSettings | None = None) -> FastAPI:
     handlers.register(runtime, settings)
     metrics = LicensingMetrics(runtime)
 
-    async def search_index() -> None:
-        await create_trigram_index(runtime.db)
-
     app = create_service_app(
         runtime, title="Pishkhan licensing",
         routers=[api.router, api.findings_router, api.offices_router, api.reviews_router,
                  api.registry_router, api.verify_router, api.photos_router, tasks.router()],
-        on_startup=[search_index],
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -57,18 +54,3 @@ def create_app(settings: LicensingSettings | None = None) -> FastAPI:
     app.state.photos = LocalFileStore(settings.photos_dir)
     return app
 
-
-async def create_trigram_index(db: Database) -> None:
-    """On PostgreSQL, a trigram index lets a name search (a substring anywhere in the name)
-    use an index. It needs the pg_trgm extension: without the right to create it, searches
-    still work, by scanning."""
-    if db.is_sqlite:
-        return
-    try:
-        async with db.engine.begin() as conn:
-            await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-            await conn.execute(text(
-                "CREATE INDEX IF NOT EXISTS ix_office_search_name_trgm "
-                "ON office USING gin (search_name gin_trgm_ops)"))
-    except DBAPIError as exc:  # no privilege, or no such extension: the search scans instead
-        log.warning("no trigram index for the registry's name search: %r", exc)

@@ -8,8 +8,8 @@ national codes (with a valid check digit) and addresses; dates are relative to t
 the first run. Licenses are keyed on their numbers: a license already there is left as it
 is, so running the seed twice changes nothing and publishes nothing more.
 
-It writes to the service's own database (LICENSING_DATABASE_URL) through the same rules
-as everything else, so every license gets an "imported" history row and a
+It writes to the service's own database (LICENSING_DATABASE_URL, migrated first with
+``pishkhan db upgrade licensing``) through the same rules as everything else, so every license gets an "imported" history row and a
 ``LicenseChanged(change="imported")`` in the outbox; then it relays the backlog to the bus."""
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ class SeedResult:
 async def seed_demo(settings: LicensingSettings, *, today: dt.date | None = None) -> SeedResult:
     """Import the demo licenses that are missing and publish their events."""
     runtime = build(settings)
-    await runtime.db.create_schema()
+    await runtime.db.require_schema()
     result = SeedResult()
     records = demo_licenses(today or local_today())
     result.numbers = [r.number for r in records]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from services.kit.http import build_runtime, create_service_app
+from services.kit.migrations import Migrations, bus_tables
 from services.notifications import api, handlers
 from services.notifications.channels import Channel, channels_from_settings
 from services.notifications.dispatch import Dispatcher
@@ -19,13 +21,14 @@ from services.notifications.settings import NotificationsSettings
 
 NAME = "notifications"
 TABLES = [Delivery.__table__, InboxItem.__table__, Preference.__table__]  # type: ignore[attr-defined]
+MIGRATIONS = Migrations(NAME, Path(__file__).parent / "alembic", [*bus_tables(), *TABLES])
 
 
 def create_app(settings: NotificationsSettings | None = None,
                channels: dict[str, Channel] | None = None) -> FastAPI:
     """``channels`` replaces the ones the settings choose (SMS and e-mail by name)."""
     settings = settings or NotificationsSettings()
-    runtime = build_runtime(NAME, settings, TABLES)
+    runtime = build_runtime(NAME, settings, MIGRATIONS)
     metrics = NotificationsMetrics(runtime.metrics.registry)
     renderer = Renderer(timezone=settings.display_timezone,
                         public_base_url=settings.public_base_url,

@@ -66,6 +66,8 @@ class Delivery(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=1000)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     completed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # when retention blanked the body after its legal keep period
+    content_pruned_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class DeliveryPublic(BaseModel):
@@ -113,6 +115,8 @@ class InboxItem(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     read_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # when retention blanked the body after its legal keep period
+    content_pruned_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class InboxItemPublic(BaseModel):

@@ -12,9 +12,9 @@ The portal owns only web sessions, in its own database (``PORTAL_DATABASE_URL``,
 ``Database``), so that a restart signs nobody out and replicas share them. Everything else
 it reads from and writes to the services with the signed-in person's token, so the services
 stay the ones who decide who may see and do what. It does not use the services'
-``create_service_app`` because it has no bus, outbox or inbox, but it creates its tables at
-start-up the same way and serves the same /healthz, /readyz (database included) and
-/metrics."""
+``create_service_app`` because it has no bus, outbox or inbox, but it checks its database's
+revision at start-up the same way and serves the same /healthz, /readyz (database included)
+and /metrics."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,6 +41,7 @@ from services.kit.auth import TokenVerifier
 from services.kit.db import Database
 from services.kit.logs import CorrelationIdMiddleware
 from services.kit.metrics import KitMetrics
+from services.kit.migrations import Migrations
 from services.portal import labels
 from services.portal.backend import Backend, BackendError, visitor_address
 from services.portal.i18n import LANGUAGES, Locale, Locales
@@ -59,6 +61,7 @@ from services.portal.web import SignInRequired, redirect, render
 log = logging.getLogger("pishkhan.portal")
 
 NAME = "portal"
+MIGRATIONS = Migrations(NAME, Path(__file__).parent / "alembic", TABLES)
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 FONT = "vazirmatn/Vazirmatn-Variable.woff2"
@@ -108,7 +111,7 @@ def create_app(settings: PortalSettings | None = None, *,
                transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     settings = settings or PortalSettings()
     backend = Backend(settings, transport=transport)
-    db = Database(settings.database_url, tables=TABLES, echo=settings.database_echo)
+    db = Database(settings.database_url, schema=MIGRATIONS, echo=settings.database_echo)
     sessions = SessionStore(db, idle_seconds=settings.session_idle_seconds,
                             lifetime_seconds=settings.session_lifetime_seconds)
     locales = Locales()
@@ -119,7 +122,7 @@ def create_app(settings: PortalSettings | None = None, *,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await db.create_schema()
+        await db.require_schema()
         try:
             yield
         finally:

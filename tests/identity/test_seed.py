@@ -16,7 +16,7 @@ from services.contracts import routing
 from services.contracts.counties import GILAN_COUNTIES
 from services.identity.seed import seed
 from services.kit.auth import ROLES
-from tests.conftest import BusNamespace, eventually
+from tests.conftest import BusNamespace, eventually, migrate
 from tests.identity.conftest import CHEAP_HASHES, identity_settings, running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +45,8 @@ async def test_the_seed_makes_every_demo_user_once(
 ) -> None:
     settings = identity_settings(database_url, bus_ns, tmp_path, demo_password=DEMO_PASSWORD)
 
-    # before the service has ever started
+    # before the service has ever started, on a database just migrated (as `make run` does)
+    await migrate("identity", database_url)
     first = await seed(settings)
     assert len(first.created) == EXPECTED and first.existing == [] and first.unpublished == 0
 

@@ -11,20 +11,22 @@ import aio_pika
 import pytest
 from sqlmodel import select
 
+from services.applications.app import MIGRATIONS
 from services.contracts import routing
 from services.contracts.applications import Applicant, ApplicationSubmitted
 from services.kit.http import Runtime, build_runtime
 from services.kit.outbox import OutboxMessage
 from services.kit.settings import ServiceSettings
 from services.kit.uow import UnitOfWork
-from tests.conftest import BusNamespace, eventually
+from tests.conftest import BusNamespace, eventually, migrate
 
 
 @pytest.fixture
 async def runtime(database_url: str, bus_ns: BusNamespace) -> AsyncIterator[Runtime]:
+    # a service's database (any has the outbox) and the kit's settings alone
     runtime = build_runtime("outbox-test", ServiceSettings(database_url=database_url,
-                                                           **bus_ns.settings()), [])
-    await runtime.db.create_schema()
+                                                           **bus_ns.settings()), MIGRATIONS)
+    await migrate(runtime.db)
     await runtime.bus.start()
     yield runtime
     await runtime.relay.stop()

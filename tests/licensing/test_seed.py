@@ -18,7 +18,7 @@ from services.licensing.models import License, LicenseEvent
 from services.licensing.persian import local_today
 from services.licensing.seed import demo_licenses, seed_demo
 from services.licensing.settings import LicensingSettings
-from tests.conftest import BusNamespace, serving
+from tests.conftest import BusNamespace, migrate, serving
 
 
 def test_the_demo_province_is_the_same_on_every_run() -> None:
@@ -52,6 +52,7 @@ async def test_the_seed_makes_gilan_once(
     database_url: str, bus_ns: BusNamespace, amqp: aio_pika.abc.AbstractChannel
 ) -> None:
     settings = LicensingSettings(database_url=database_url, **bus_ns.settings())
+    await migrate("licensing", database_url)  # as `make run` does before seeding
     first = await seed_demo(settings)
     assert (first.created, first.existing, first.unpublished) == (630, 0, 0)
     # every license's "imported" event reached the bus (the applications service's view)

@@ -13,8 +13,9 @@ import pytest
 
 from services.kit.db import Database, utcnow
 from services.notifications import cli as notifications_cli
-from services.notifications.app import TABLES
+from services.notifications.app import MIGRATIONS
 from services.notifications.models import FAILED, PENDING, SENT, Delivery
+from tests.conftest import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,8 +46,8 @@ async def test_failed_lists_them_and_resend_puts_one_back(
         out, err = capsys.readouterr()
         return subprocess.CompletedProcess(args, code, out, err)
 
-    db = Database(database_url, tables=TABLES)
-    await db.create_schema()
+    db = Database(database_url, schema=MIGRATIONS)
+    await migrate(db)
     failed = delivery(1, FAILED, "411: the receptor is not valid (error 411)")
     sent = delivery(2, SENT)
     async with db.sessionmaker() as session:

@@ -25,14 +25,13 @@ from services.contracts.notifications import (
 )
 from services.kit.bus import Bus
 from services.kit.db import Database, utcnow
-from services.kit.outbox import OutboxMessage
-from services.notifications.app import TABLES
+from services.notifications.app import MIGRATIONS
 from services.notifications.channels import KavenegarSms
 from services.notifications.dispatch import Dispatcher, backoff_seconds
 from services.notifications.metrics import NotificationsMetrics
 from services.notifications.models import FAILED, SENDING, SENT, Delivery
 from tests.auth_fixtures import TokenIssuer
-from tests.conftest import BusNamespace, eventually
+from tests.conftest import BusNamespace, eventually, migrate
 from tests.notifications.conftest import (
     FakeKavenegar,
     Reply,
@@ -219,14 +218,14 @@ async def test_two_dispatchers_never_send_the_same_delivery_twice(
     replicas = []
     for name in ("replica-a", "replica-b"):
         # each replica with its own engine and connection pool
-        db = Database(database_url, tables=[OutboxMessage.__table__, *TABLES])
+        db = Database(database_url, schema=MIGRATIONS)
         sms = KavenegarSms(api_key=gateway.api_key, sender=None, base_url=gateway.base_url,
                            timeout_seconds=2)
         replicas.append(Dispatcher(db=db, relay=None, channels={"sms": sms},
                                    metrics=NotificationsMetrics(CollectorRegistry()),
                                    settings=settings, worker=name))
     db = replicas[0].db
-    await db.create_schema()
+    await migrate(db)
     now = utcnow()
     async with db.sessionmaker() as session:
         for n in range(40):
@@ -265,8 +264,8 @@ async def test_two_dispatchers_never_send_the_same_delivery_twice(
 async def test_nothing_is_sent_before_it_is_due(database_url: str, bus_ns: BusNamespace,
                                                gateway: FakeKavenegar) -> None:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None)
-    db = Database(database_url, tables=[OutboxMessage.__table__, *TABLES])
-    await db.create_schema()
+    db = Database(database_url, schema=MIGRATIONS)
+    await migrate(db)
     async with db.sessionmaker() as session:
         session.add(pending(1, next_attempt_at=utcnow() + dt.timedelta(minutes=1)))
         session.add(pending(2, status=FAILED))

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from services.portal.app import create_app
 from services.portal.settings import PortalSettings
 from tests.auth_fixtures import AUDIENCE, ISSUER, TokenIssuer
+from tests.conftest import migrate
 
 USERS = {
     "0499370899": {"roles": ["applicant"], "national_code": "0499370899"},
@@ -240,7 +241,8 @@ def portal_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @asynccontextmanager
 async def started(app: FastAPI) -> AsyncIterator[FastAPI]:
-    """The app with its lifespan run (its tables created, its engine closed after)."""
+    """The app with its database migrated and its lifespan run (its engine closed after)."""
+    await migrate(app)
     async with app.router.lifespan_context(app):
         yield app
 

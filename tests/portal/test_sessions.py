@@ -14,9 +14,10 @@ from sqlmodel import col, select
 
 from services.kit.auth import Principal
 from services.kit.db import Database, utcnow
-from services.portal.app import create_app
-from services.portal.sessions import SESSION_COOKIE, TABLES, SessionStore, WebSessionRow
+from services.portal.app import MIGRATIONS, create_app
+from services.portal.sessions import SESSION_COOKIE, SessionStore, WebSessionRow
 from tests.auth_fixtures import TokenIssuer
+from tests.conftest import migrate
 from tests.portal.conftest import FakeServices, browser, csrf_of, portal_settings, sign_in, started
 
 HOLDER = "0499370899"
@@ -207,10 +208,10 @@ PERSON = Principal(sub="clerk.rasht", roles=frozenset({"clerk"}), county="rasht"
 
 
 async def test_the_store_refuses_and_purges_ended_sessions(database_url: str) -> None:
-    db = Database(database_url, tables=TABLES)
+    db = Database(database_url, schema=MIGRATIONS)
     clock = Clock()
     store = SessionStore(db, idle_seconds=600, lifetime_seconds=3600, clock=clock)
-    await db.create_schema()
+    await migrate(db)
     try:
         idle = await store.open("t1", PERSON, 7200)
         busy = await store.open("t2", PERSON, 7200)
