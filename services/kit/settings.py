@@ -37,6 +37,7 @@ class ServiceSettings(BaseSettings):
     retention_every_seconds: float = Field(default=3600.0, gt=0)
     retention_batch: int = Field(default=1000, ge=1)
     outbox_keep_hours: float = Field(default=24.0, gt=0)
+    # far past any redelivery: see services/kit/inbox.py prune_received for why 30 is safe
     inbox_keep_days: float = Field(default=30.0, gt=0)
 
     # who signs tokens: the embedded identity service by default, any OIDC provider in production
