@@ -19,6 +19,7 @@ from services.kit.bus import Duplicate
 from services.kit.http import Runtime, build_runtime
 from services.kit.inbox import InboxMessage
 from services.kit.outbox import OutboxMessage
+from services.kit.retention import PruneRule
 from services.kit.settings import ServiceSettings
 from services.kit.uow import UnitOfWork, idempotent
 from tests.conftest import eventually
@@ -233,3 +234,26 @@ async def test_the_job_runs_on_its_own_and_reports_its_last_run(
     await eventually(pruned_and_reported, timeout=10)
     await runtime.retention.stop()
     assert not runtime.retention.running
+
+
+async def test_a_failing_rule_leaves_the_others_running_and_the_run_unfinished(
+    make_runtime: Callable[..., Any]
+) -> None:
+    runtime = await make_runtime()
+
+    async def broken(session: Any, *, before: datetime, now: datetime, limit: int) -> int:
+        raise RuntimeError("the table is not there")
+
+    runtime.retention.add(PruneRule("broken", DAY, broken))
+    runtime.retention.start()  # the gauge now holds the start time
+    await runtime.retention.stop()
+    started = runtime.metrics.registry.get_sample_value(
+        "pishkhan_retention_last_run_timestamp_seconds")
+    await add(runtime, [published(1, created=NOW - 2 * DAY, sent=NOW - 2 * DAY)])
+
+    pruned = await runtime.retention.run_once(NOW)
+
+    assert pruned == {"outbox": 1, "inbox": 0}
+    assert await count(runtime, OutboxMessage) == 0
+    assert runtime.metrics.registry.get_sample_value(
+        "pishkhan_retention_last_run_timestamp_seconds") == started
