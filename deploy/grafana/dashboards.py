@@ -178,6 +178,20 @@ def outbox_panels(board: Board, service: str) -> None:
               unit="ops", w=8)
 
 
+def retention_panels(board: Board, service: str) -> None:
+    s = f'service="{service}"'
+    board.row("Retention")
+    board.add("timeseries", "Rows pruned per hour by table",
+              [(f"sum by (table) (increase(pishkhan_retention_pruned_total{{{s}}}[1h]))",
+                "{{table}}")], w=12,
+              description="Outbox and inbox rows deleted, notification content emptied.")
+    board.add("timeseries", "Since the last finished retention run",
+              [(f"time() - pishkhan_retention_last_run_timestamp_seconds{{{s}}}",
+                "{{instance}}"),
+               (f"3 * pishkhan_retention_period_seconds{{{s}}}", "alert at")], unit="s", w=12,
+              description="PishkhanRetentionNotRunning fires past three periods.")
+
+
 def consumer_panels(board: Board, service: str) -> None:
     s = f'service="{service}"'
     board.row("Bus consumers")
@@ -303,6 +317,7 @@ def applications() -> Board:
         "kind_status:pishkhan_cases:sum", "{{kind}} {{status}}")], w=12)
     task_panels(board, "applications", "document reviews")
     outbox_panels(board, "applications")
+    retention_panels(board, "applications")
     consumer_panels(board, "applications")
     return board
 
@@ -322,6 +337,7 @@ def licensing() -> Board:
         "sum by (area) (pishkhan_licenses)", "{{area}}")], w=8, h=10)
     task_panels(board, "licensing", "site inspections, decisions, reviews")
     outbox_panels(board, "licensing")
+    retention_panels(board, "licensing")
     consumer_panels(board, "licensing")
     return board
 
@@ -352,6 +368,7 @@ def notifications() -> Board:
                  "pishkhan_notification_provider_latency_seconds_bucket"),
         "{{channel}} {{provider}}")], unit="s", w=24)
     outbox_panels(board, "notifications")
+    retention_panels(board, "notifications")
     consumer_panels(board, "notifications")
     return board
 
@@ -368,6 +385,7 @@ def identity() -> Board:
         f"sum by (reason) (rate(pishkhan_identity_login_failures_total[{RATE}]))",
         "{{reason}}")], unit="ops", w=12, stack=True)
     outbox_panels(board, "identity")
+    retention_panels(board, "identity")
     return board
 
 
@@ -377,6 +395,7 @@ def complaints() -> Board:
     http_panels(board, "complaints")
     task_panels(board, "complaints", "triage, investigations")
     outbox_panels(board, "complaints")
+    retention_panels(board, "complaints")
     consumer_panels(board, "complaints")
     return board
 

@@ -21,6 +21,7 @@ from services.kit.logs import CorrelationIdMiddleware
 from services.kit.metrics import KitMetrics
 from services.kit.migrations import Migrations
 from services.kit.outbox import OutboxRelay
+from services.kit.retention import Retention, kit_rules
 from services.kit.uow import UnitOfWork
 
 
@@ -28,13 +29,15 @@ class Runtime:
     """What a running service holds: built in create_app, started in the lifespan."""
 
     def __init__(self, *, name: str, db: Database, bus: Bus, metrics: KitMetrics,
-                 relay: OutboxRelay, auth: TokenVerifier) -> None:
+                 relay: OutboxRelay, retention: Retention, auth: TokenVerifier) -> None:
         self.name = name
         self.auth = auth
         self.db = db
         self.bus = bus
         self.metrics = metrics
         self.relay = relay
+        # a service adds its own rules (runtime.retention.add) before the app starts
+        self.retention = retention
         self.extra_checks: dict[str, Callable[[], Awaitable[bool]]] = {}
         # run before every scrape, to set gauges that are read from the database
         self.scrape_hooks: list[Callable[[], Awaitable[None]]] = [relay.refresh_gauges]
@@ -70,11 +73,13 @@ def create_service_app(runtime: Runtime, *, title: str, routers: Sequence[APIRou
         await runtime.db.require_schema()
         await runtime.bus.start()
         runtime.relay.start()
+        runtime.retention.start()
         for hook in on_startup:
             await hook()
         try:
             yield
         finally:
+            await runtime.retention.stop()
             await runtime.relay.stop()
             await runtime.bus.stop()
             await runtime.db.dispose()
@@ -136,7 +141,10 @@ def build_runtime(name: str, settings: Any, schema: Migrations) -> Runtime:
     bus = Bus(settings, service=name, metrics=metrics)
     relay = OutboxRelay(db, bus, metrics, poll_seconds=settings.outbox_poll_seconds,
                         batch=settings.outbox_batch)
+    retention = Retention(db, metrics, every_seconds=settings.retention_every_seconds,
+                          batch=settings.retention_batch, rules=kit_rules(settings))
     auth = TokenVerifier(jwks_url=settings.jwks_url, issuer=settings.jwt_issuer,
                          audience=settings.jwt_audience,
                          leeway_seconds=settings.jwt_leeway_seconds)
-    return Runtime(name=name, db=db, bus=bus, metrics=metrics, relay=relay, auth=auth)
+    return Runtime(name=name, db=db, bus=bus, metrics=metrics, relay=relay, retention=retention,
+                   auth=auth)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index
-from sqlmodel import Field, SQLModel, select
+from sqlalchemy import Index, delete, tuple_
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kit.db import UTCDateTime, utcnow
@@ -13,7 +13,6 @@ from services.kit.db import UTCDateTime, utcnow
 
 class InboxMessage(SQLModel, table=True):
     __tablename__ = "inbox"
-    # retention prunes the inbox by age
     __table_args__ = (Index("ix_inbox_received_at", "received_at"),)
 
     consumer: str = Field(primary_key=True, max_length=200)
@@ -36,3 +35,26 @@ async def claim(session: AsyncSession, consumer: str, message_id: str, message_t
         return False
     session.add(InboxMessage(consumer=consumer, message_id=message_id, message_type=message_type))
     return True
+
+
+async def prune_received(session: AsyncSession, *, before: dt.datetime, limit: int) -> int:
+    """Forget up to ``limit`` message ids received before ``before``; the caller commits.
+
+    A message redelivered after its id is forgotten would be handled again. The default
+    keep period (INBOX_KEEP_DAYS, 30) is far past any redelivery we expect: the broker
+    redelivers an unacknowledged message at once and dead-letters it after DELIVERY_LIMIT
+    tries, and operators replay dead letters within days. A replay older than the period
+    is handled again (deploy/runbooks/PishkhanDeadLettersGrowing.md says so)."""
+    batch = (
+        select(InboxMessage.consumer, InboxMessage.message_id)
+        .where(col(InboxMessage.received_at) < before)
+        .order_by(col(InboxMessage.received_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        delete(InboxMessage)
+        .where(tuple_(col(InboxMessage.consumer), col(InboxMessage.message_id)).in_(batch))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -33,6 +33,20 @@ class KitMetrics:
         self.outbox_failures = Counter(
             "pishkhan_outbox_publish_failures_total", "Failed outbox publish attempts", registry=r,
         )
+        self.retention_pruned = Counter(
+            "pishkhan_retention_pruned_total",
+            "Rows retention deleted (outbox, inbox) or emptied of their content, by table",
+            ["table"], registry=r,
+        )
+        self.retention_last_run = Gauge(
+            "pishkhan_retention_last_run_timestamp_seconds",
+            "When retention last finished a run with every rule done (until the first run "
+            "finishes: when the job started)", registry=r,
+        )
+        self.retention_period = Gauge(
+            "pishkhan_retention_period_seconds", "How often retention is meant to run",
+            registry=r,
+        )
         self.dead_lettered = Counter(
             "pishkhan_messages_dead_lettered_total", "Messages sent to a dead-letter queue",
             ["queue", "reason"], registry=r,

@@ -9,7 +9,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Index, Text, func
+from sqlalchemy import Column, Index, Text, delete, func
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,6 +52,24 @@ def stage(session: AsyncSession, envelope: Envelope, message: Message | None = N
             mandatory=mandatory,
         )
     )
+
+
+async def prune_published(session: AsyncSession, *, before: dt.datetime, limit: int) -> int:
+    """Delete up to ``limit`` rows published before ``before``; never one still waiting to be
+    published. The caller commits. Once sent, a row is only a record: the broker has it."""
+    batch = (
+        select(OutboxMessage.id)
+        .where(col(OutboxMessage.sent_at).is_not(None), col(OutboxMessage.sent_at) < before)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        delete(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(batch.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 class OutboxRelay(LoopOwner):

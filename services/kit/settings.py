@@ -32,6 +32,14 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_batch: int = Field(default=100, ge=1)
 
+    # Retention (services/kit/retention.py): how often it runs, how many rows one short
+    # transaction removes, and how long published outbox rows and handled message ids stay.
+    retention_every_seconds: float = Field(default=3600.0, gt=0)
+    retention_batch: int = Field(default=1000, ge=1)
+    outbox_keep_hours: float = Field(default=24.0, gt=0)
+    # far past any redelivery: see services/kit/inbox.py prune_received for why 30 is safe
+    inbox_keep_days: float = Field(default=30.0, gt=0)
+
     # who signs tokens: the embedded identity service by default, any OIDC provider in production
     jwks_url: str = "http://127.0.0.1:8100/.well-known/jwks.json"
     jwt_issuer: str = "http://127.0.0.1:8100"

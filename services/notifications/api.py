@@ -83,6 +83,9 @@ async def resend(request: Request, delivery_id: str) -> Delivery:
             found = await repository.delivery(uow.session, delivery_id)
             if found is None:
                 raise HTTPException(404, "delivery not found")
+            if found.content_pruned_at is not None:
+                raise HTTPException(409, "its content was removed after the keep period: "
+                                         "there is nothing to resend")
             raise HTTPException(409, f"only a failed delivery can be resent; this one is "
                                      f"{found.status}")
         await uow.commit()

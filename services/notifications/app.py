@@ -3,6 +3,7 @@ metrics."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +12,8 @@ from fastapi import FastAPI
 
 from services.kit.http import build_runtime, create_service_app
 from services.kit.migrations import Migrations, bus_tables
-from services.notifications import api, handlers
+from services.kit.retention import PruneRule
+from services.notifications import api, handlers, repository
 from services.notifications.channels import Channel, channels_from_settings
 from services.notifications.dispatch import Dispatcher
 from services.notifications.metrics import NotificationsMetrics
@@ -38,6 +40,9 @@ def create_app(settings: NotificationsSettings | None = None,
                             metrics=metrics, settings=settings)
     handlers.register(runtime, renderer=renderer, dispatcher=dispatcher, metrics=metrics)
     runtime.extra_checks["dispatcher"] = _running(dispatcher)
+    content_keep = dt.timedelta(days=settings.content_keep_days)
+    runtime.retention.add(PruneRule("delivery", content_keep, repository.prune_delivery_content))
+    runtime.retention.add(PruneRule("inbox_item", content_keep, repository.prune_inbox_content))
 
     app = create_service_app(runtime, title="Pishkhan notifications", routers=api.routers)
     app.state.dispatcher = dispatcher

@@ -52,7 +52,12 @@ async def resend(db: Database, ids: Sequence[str]) -> int:
                 continue
             found = await repository.delivery(uow.session, delivery_id)
         status = 1
-        why = "no such delivery" if found is None else f"it is {found.status}, not failed"
+        if found is None:
+            why = "no such delivery"
+        elif found.content_pruned_at is not None:
+            why = "its content was removed after the keep period"
+        else:
+            why = f"it is {found.status}, not failed"
         print(f"{delivery_id}: not resent: {why}", file=sys.stderr)
     return status
 

@@ -66,7 +66,8 @@ class Delivery(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=1000)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     completed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # when retention blanked the body after its legal keep period
+    # when retention emptied subject, bodies and html after NOTIFICATIONS_CONTENT_KEEP_DAYS;
+    # the row stays: who was told what (the template) when, and the exactly-once key
     content_pruned_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -93,6 +94,8 @@ class DeliveryPublic(BaseModel):
     reason: str | None
     created_at: dt.datetime
     completed_at: dt.datetime | None
+    # set: the content is gone after its keep period, and the empty texts mean nothing
+    content_pruned_at: dt.datetime | None = None
 
 
 class InboxItem(SQLModel, table=True):
@@ -115,7 +118,7 @@ class InboxItem(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=500)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     read_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # when retention blanked the body after its legal keep period
+    # when retention emptied subject and body after NOTIFICATIONS_CONTENT_KEEP_DAYS
     content_pruned_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -131,6 +134,8 @@ class InboxItemPublic(BaseModel):
     link: str | None
     created_at: dt.datetime
     read_at: dt.datetime | None
+    # set: the notice's text is gone after its keep period; show it as such
+    content_pruned_at: dt.datetime | None = None
 
 
 class UnreadCount(BaseModel):

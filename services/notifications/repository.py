@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.notifications.models import (
     FAILED,
+    FINAL,
     PENDING,
     SENDING,
     Delivery,
@@ -120,10 +121,12 @@ async def settle(session: AsyncSession, delivery_id: str, *, worker: str,
 
 
 async def reopen(session: AsyncSession, delivery_id: str, *, now: dt.datetime) -> bool:
-    """Put a failed delivery back to pending with a fresh round of attempts."""
+    """Put a failed delivery back to pending with a fresh round of attempts; not one whose
+    content retention has emptied (it would send nothing)."""
     result = await session.execute(
         update(Delivery)
-        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == FAILED)
+        .where(col(Delivery.id) == delivery_id, col(Delivery.status) == FAILED,
+               col(Delivery.content_pruned_at).is_(None))
         .values(status=PENDING, attempts=0, next_attempt_at=now, reason=None,
                 completed_at=None)
         .execution_options(synchronize_session=False)
@@ -138,6 +141,29 @@ async def pending_by_channel(session: AsyncSession) -> dict[str, int]:
         .group_by(col(Delivery.channel))
     )
     return {channel: count for channel, count in rows.all()}
+
+
+async def prune_delivery_content(session: AsyncSession, *, before: dt.datetime,
+                                 now: dt.datetime, limit: int) -> int:
+    """Empty the subject, texts and html of up to ``limit`` deliveries finished (sent,
+    failed or skipped) before ``before``; a pending or sending one keeps what it must still
+    send. The caller commits."""
+    batch = (
+        select(Delivery.id)
+        .where(col(Delivery.status).in_(FINAL), col(Delivery.completed_at) < before,
+               col(Delivery.content_pruned_at).is_(None))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(Delivery)
+        # the status again: a failed delivery resent meanwhile is pending, not to be touched
+        .where(col(Delivery.id).in_(batch.scalar_subquery()), col(Delivery.status).in_(FINAL))
+        .values(subject=None, body="", body_fa="", body_en="", html=None,
+                content_pruned_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # -- preferences --------------------------------------------------------------------------
@@ -186,6 +212,25 @@ async def mark_all_read(session: AsyncSession, recipient_ids: Collection[str], *
         update(InboxItem)
         .where(_owned(recipient_ids), col(InboxItem.read_at).is_(None))
         .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def prune_inbox_content(session: AsyncSession, *, before: dt.datetime,
+                              now: dt.datetime, limit: int) -> int:
+    """Empty the subject and body of up to ``limit`` in-app notices that arrived before
+    ``before``. The caller commits."""
+    batch = (
+        select(InboxItem.id)
+        .where(col(InboxItem.created_at) < before, col(InboxItem.content_pruned_at).is_(None))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(InboxItem)
+        .where(col(InboxItem.id).in_(batch.scalar_subquery()))
+        .values(subject="", body="", content_pruned_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

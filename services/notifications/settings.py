@@ -60,6 +60,11 @@ class NotificationsSettings(ServiceSettings):
     # is cut off at half of it, so a live replica always records its outcome in time.
     dispatch_lease_seconds: float = Field(default=120.0, gt=0)
 
+    # -- retention ---------------------------------------------------------------------
+    # The legal keep period of what notices said: after it, a finished delivery's and an
+    # in-app notice's subject and texts are emptied (the rows stay, as the delivery log).
+    content_keep_days: float = Field(default=365.0, gt=0)
+
     @model_validator(mode="after")
     def _providers_configured(self) -> Self:
         if self.sms_provider == "kavenegar" and not (
