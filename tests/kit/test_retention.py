@@ -22,15 +22,17 @@ from services.kit.outbox import OutboxMessage
 from services.kit.retention import PruneRule
 from services.kit.settings import ServiceSettings
 from services.kit.uow import UnitOfWork, idempotent
-from tests.conftest import eventually
+from services.applications.app import MIGRATIONS
+from tests.conftest import eventually, migrate
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 HOUR, DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
 
 
 async def create_tables(runtime: Runtime) -> None:
-    """The one place this file sets up its tables."""
-    await runtime.db.create_schema()
+    """The one place this file sets up its tables: a service's migrations (any has the
+    kit's outbox and inbox)."""
+    await migrate(runtime.db)
 
 
 @pytest.fixture
@@ -39,7 +41,8 @@ async def make_runtime(database_url: str) -> AsyncIterator[Callable[..., Any]]:
 
     async def make(**settings: Any) -> Runtime:
         runtime = build_runtime("retention-test",
-                                ServiceSettings(database_url=database_url, **settings), [])
+                                ServiceSettings(database_url=database_url, **settings),
+                                MIGRATIONS)
         await create_tables(runtime)
         made.append(runtime)
         return runtime

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.kit.db import Database
 from services.kit.http import build_runtime
-from services.notifications.app import TABLES
+from services.notifications.app import MIGRATIONS
 from services.notifications.models import (
     FAILED,
     PENDING,
@@ -24,7 +24,7 @@ from services.notifications.models import (
 )
 from services.notifications.settings import NotificationsSettings
 from tests.auth_fixtures import TokenIssuer
-from tests.conftest import BusNamespace, eventually
+from tests.conftest import BusNamespace, eventually, migrate
 from tests.notifications.conftest import Service, notifications, service_settings
 
 MARYAM = "0499370899"
@@ -35,10 +35,10 @@ async def prepare_database(database_url: str, rows: list[Any]) -> None:
     """The one place this file sets up its tables (the service's own and the kit's), with
     the rows the service starts on."""
     runtime = build_runtime("notifications", NotificationsSettings(database_url=database_url),
-                            TABLES)
+                            MIGRATIONS)
     db: Database = runtime.db
     try:
-        await db.create_schema()
+        await migrate(db)
         async with db.sessionmaker() as session:
             session.add_all(rows)
             await session.commit()
