@@ -31,11 +31,10 @@ from services.notifications.channels import KavenegarSms
 from services.notifications.dispatch import Dispatcher, backoff_seconds
 from services.notifications.metrics import NotificationsMetrics
 from services.notifications.models import FAILED, SENDING, SENT, Delivery
+from services.notifications.simulator import GatewaySimulator, Reply
 from tests.auth_fixtures import TokenIssuer
 from tests.conftest import BusNamespace, eventually
 from tests.notifications.conftest import (
-    FakeKavenegar,
-    Reply,
     Service,
     SmtpServer,
     notifications,
@@ -58,7 +57,7 @@ def issued(key: str, *, mobile: str = MOBILE, email: str | None = EMAIL) -> Noti
 
 
 @pytest.fixture
-async def service(database_url: str, bus_ns: BusNamespace, gateway: FakeKavenegar,
+async def service(database_url: str, bus_ns: BusNamespace, gateway: GatewaySimulator,
                   smtp: SmtpServer, issuer: TokenIssuer) -> AsyncIterator[Service]:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=smtp,
                                 **issuer.settings())
@@ -99,7 +98,7 @@ async def settled(api: httpx.AsyncClient, issuer: TokenIssuer, channel: str,
 
 
 async def test_a_notice_arriving_again_and_again_is_sent_once(
-    service: Service, peer: Bus, gateway: FakeKavenegar, smtp: SmtpServer, issuer: TokenIssuer
+    service: Service, peer: Bus, gateway: GatewaySimulator, smtp: SmtpServer, issuer: TokenIssuer
 ) -> None:
     notice = issued("application-d1:issued")
     await peer.publish(notice, correlation_id="application-d1", message_id="notice-1")
@@ -120,7 +119,7 @@ async def test_a_notice_arriving_again_and_again_is_sent_once(
 
 
 async def test_a_transient_failure_is_retried_with_back_off_and_announced(
-    service: Service, peer: Bus, gateway: FakeKavenegar, issuer: TokenIssuer,
+    service: Service, peer: Bus, gateway: GatewaySimulator, issuer: TokenIssuer,
     events: aio_pika.abc.AbstractQueue
 ) -> None:
     gateway.script(MOBILE, Reply(status=502, http_only=True), Reply(status=409))
@@ -155,7 +154,7 @@ async def test_a_transient_failure_is_retried_with_back_off_and_announced(
 
 
 async def test_a_permanent_failure_is_recorded_with_the_reason_counted_and_announced(
-    service: Service, peer: Bus, gateway: FakeKavenegar, issuer: TokenIssuer,
+    service: Service, peer: Bus, gateway: GatewaySimulator, issuer: TokenIssuer,
     events: aio_pika.abc.AbstractQueue
 ) -> None:
     gateway.script(MOBILE, Reply(status=411))
@@ -183,7 +182,7 @@ async def test_a_permanent_failure_is_recorded_with_the_reason_counted_and_annou
 
 
 async def test_transient_failures_give_up_after_the_attempts_run_out(
-    service: Service, peer: Bus, gateway: FakeKavenegar, issuer: TokenIssuer
+    service: Service, peer: Bus, gateway: GatewaySimulator, issuer: TokenIssuer
 ) -> None:
     gateway.script(MOBILE, *[Reply(status=409)] * 10)
     await peer.publish(issued("application-d1:issued", email=None),
@@ -212,7 +211,7 @@ def pending(n: int, **overrides: Any) -> Delivery:
 
 
 async def test_two_dispatchers_never_send_the_same_delivery_twice(
-    database_url: str, bus_ns: BusNamespace, gateway: FakeKavenegar
+    database_url: str, bus_ns: BusNamespace, gateway: GatewaySimulator
 ) -> None:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None,
                                 dispatch_concurrency=4)
@@ -263,7 +262,7 @@ async def test_two_dispatchers_never_send_the_same_delivery_twice(
 
 
 async def test_nothing_is_sent_before_it_is_due(database_url: str, bus_ns: BusNamespace,
-                                               gateway: FakeKavenegar) -> None:
+                                               gateway: GatewaySimulator) -> None:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None)
     db = Database(database_url, tables=[OutboxMessage.__table__, *TABLES])
     await db.create_schema()
