@@ -147,3 +147,57 @@ async def test_the_settings_choose_the_provider_and_insist_on_its_key() -> None:
     assert isinstance(chosen["sms"], KavenegarSms) and isinstance(chosen["email"], LogChannel)
     for channel in chosen.values():
         await channel.close()
+
+
+# -- the status of a localid ---------------------------------------------------------------
+
+async def test_the_status_of_a_sent_message_is_asked_by_its_localid(
+    sms: KavenegarSms, gateway: GatewaySimulator
+) -> None:
+    assert await sms.status(message().delivery_id) is None  # never sent
+    sent = await sms.send(message())
+    known = await sms.status(message().delivery_id)
+    assert known is not None and known.provider_message_id == sent.provider_message_id
+    assert known.detail == "در صف ارسال"
+    assert await sms.status("fedcba9876543210fedcba9876543210") is None
+    assert len(gateway.requests) == 1  # asking sends nothing
+
+
+async def test_a_status_query_the_gateway_cannot_answer_leaves_the_outcome_unknown(
+    sms: KavenegarSms, gateway: GatewaySimulator
+) -> None:
+    gateway.script_status(Reply(status=502, http_only=True), Reply(pause=1.5))
+    for code in ("502", "timeout"):
+        with pytest.raises(DeliveryFailed) as failed:
+            await sms.status(message().delivery_id)
+        assert failed.value.code == code and failed.value.transient and failed.value.unknown
+
+
+async def test_a_message_the_gateway_took_and_failed_is_a_failure_when_asked(
+    sms: KavenegarSms, gateway: GatewaySimulator
+) -> None:
+    gateway.script(MOBILE, Reply(entry_status=14))
+    with pytest.raises(DeliveryFailed):
+        await sms.send(message())
+    with pytest.raises(DeliveryFailed) as failed:
+        await sms.status(message().delivery_id)
+    assert failed.value.code == "entry_14" and not failed.value.unknown
+
+
+async def test_a_reply_cut_short_after_the_request_went_out_is_an_unknown_outcome(
+    sms: KavenegarSms, gateway: GatewaySimulator
+) -> None:
+    gateway.script(MOBILE, Reply(pause=1.5))
+    with pytest.raises(DeliveryFailed) as failed:
+        await sms.send(message())
+    assert failed.value.unknown  # the gateway took it: its answer came too late
+    from tests.conftest import free_port
+
+    nowhere = KavenegarSms(api_key=API_KEY, sender=None,
+                           base_url=f"http://127.0.0.1:{free_port()}", timeout_seconds=0.5)
+    try:
+        with pytest.raises(DeliveryFailed) as refused:
+            await nowhere.send(message())
+    finally:
+        await nowhere.close()
+    assert not refused.value.unknown  # nothing was written to anyone
