@@ -366,7 +366,14 @@ def notifications() -> Board:
     board.add("timeseries", "Provider latency p95", [(
         quantile(0.95, "channel, provider",
                  "pishkhan_notification_provider_latency_seconds_bucket"),
-        "{{channel}} {{provider}}")], unit="s", w=24)
+        "{{channel}} {{provider}}")], unit="s", w=12)
+    board.add("timeseries", "Deliveries in doubt: what the provider said", [(
+        f"sum by (channel, provider, outcome) "
+        f"(rate(pishkhan_notification_status_checks_total[{RATE}]))",
+        "{{channel}} {{provider}} {{outcome}}")], unit="ops", w=12,
+        description="A try whose outcome was unknown (lease ran out, or no answer): sent = "
+                    "the provider had it, not sent again; unknown = sent; error = asked "
+                    "again later")
     outbox_panels(board, "notifications")
     retention_panels(board, "notifications")
     consumer_panels(board, "notifications")

@@ -23,6 +23,9 @@ Environment knobs (all optional):
   ``NOTIFICATIONS_PORT``, ``WORKFLOWS_PORT``, ``PORTAL_PORT``: the HTTP port of each process.
 * ``WORKFLOWS_SDK_METRICS_ADDRESS``: where the worker serves Temporal SDK metrics,
   default 127.0.0.1:8110.
+* ``PISHKHAN_SMS_SIMULATOR_PORT``: the local SMS gateway (default 8190), in Kavenegar's
+  request shape, that notifications sends to; setting ``NOTIFICATIONS_SMS_PROVIDER``
+  yourself leaves the simulator out.
 """
 
 from __future__ import annotations
@@ -407,6 +410,40 @@ def service_child(spec: ServiceSpec, rabbit: Rabbit, temporal: TemporalPorts) ->
                  log_path=LOGS / f"{spec.name}.log", env=env, port=port)
 
 
+SMS_SIMULATOR_KEY = "local-simulator-key"
+
+
+def sms_simulator() -> Child | None:
+    """The local SMS gateway notifications sends to, unless an SMS provider is chosen."""
+    if "NOTIFICATIONS_SMS_PROVIDER" in os.environ:
+        return None
+    port = env_int("PISHKHAN_SMS_SIMULATOR_PORT", 8190)
+    return Child(name="sms-gateway",
+                 command=[sys.executable, "-m", "services.notifications.simulator",
+                          "--host", LOCALHOST, "--port", str(port), "--api-key", SMS_SIMULATOR_KEY],
+                 log_path=LOGS / "sms-gateway.log", env={"PYTHONUNBUFFERED": "1"}, port=port)
+
+
+def send_sms_to(services: list[Child], gateway: Child) -> None:
+    """Point notifications at the local gateway, with the key it expects."""
+    for child in services:
+        if child.name == "notifications":
+            child.env.update(NOTIFICATIONS_SMS_PROVIDER="kavenegar",
+                             NOTIFICATIONS_SMS_BASE_URL=gateway.base_url,
+                             NOTIFICATIONS_SMS_API_KEY=SMS_SIMULATOR_KEY)
+
+
+def start_sms_simulator(gateway: Child) -> bool:
+    print(f"starting the local SMS gateway on {gateway.base_url}", flush=True)
+    gateway.start()
+    if wait_for_port(LOCALHOST, gateway.port or 0, READY_TIMEOUT, gateway):
+        return True
+    code = gateway.exit_code()
+    report_failure(gateway, f"exited with status {code}" if code is not None else
+                   f"did not listen on {gateway.base_url} within {READY_TIMEOUT:.0f} s")
+    return False
+
+
 def check_ports_free(children: list[Child]) -> None:
     """Refuse to start when a port is taken: /readyz would then answer for someone else."""
     taken = [child for child in children if port_answers(LOCALHOST, child.port)]
@@ -512,7 +549,7 @@ def demo_users_hint(children: list[Child]) -> list[str]:
 
 
 def print_summary(children: list[Child], rabbit: Rabbit, temporal: TemporalPorts,
-                  temporal_server: Child | None) -> None:
+                  temporal_server: Child | None, gateway: Child | None = None) -> None:
     lines = ["", "Pishkhan is running:", ""]
     for child in children:
         if child.name == "portal":
@@ -535,6 +572,11 @@ def print_summary(children: list[Child], rabbit: Rabbit, temporal: TemporalPorts
     ]
     if temporal_server is not None:
         lines.append(f"  {'':<14}   metrics  http://{LOCALHOST}:{temporal.metrics}/metrics")
+    if gateway is not None:
+        lines += [
+            f"  SMS gateway    {gateway.base_url}   (local simulator: nothing reaches a phone)",
+            f"  {'':<14}   sent     {gateway.base_url}/_sent",
+        ]
     lines += [
         f"  RabbitMQ       {rabbit.display_url}",
         f"  logs           {LOGS}/",
@@ -581,13 +623,19 @@ def run_stack(rabbit: Rabbit, temporal: TemporalPorts, services: list[Child],
     """
     ensure_rabbitmq(rabbit)
     enable_rabbitmq_metrics(rabbit)
-    check_ports_free(services)
+    gateway = sms_simulator()
+    check_ports_free(services + ([gateway] if gateway is not None else []))
     server = temporal_server(temporal)
     if server is not None:
         children.append(server)
         if not start_temporal(server, temporal):
             return 1
     migrate_databases()
+    if gateway is not None:
+        children.append(gateway)
+        if not start_sms_simulator(gateway):
+            return 1
+        send_sms_to(services, gateway)
     print("starting the services ...", flush=True)
     for child in services:
         children.append(child)
@@ -596,7 +644,7 @@ def run_stack(rabbit: Rabbit, temporal: TemporalPorts, services: list[Child],
         return 1
     seed_identity(services)
     seed_demo_data(services)
-    print_summary(services, rabbit, temporal, server)
+    print_summary(services, rabbit, temporal, server, gateway)
     watch(children)
     return 1
 

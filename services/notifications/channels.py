@@ -3,7 +3,14 @@ REST gateway) and e-mail (a log, or SMTP). The in-app inbox is not one of them: 
 own table, written in the same transaction as the request (see service.py).
 
 A channel either returns a Receipt or raises DeliveryFailed, saying whether trying again
-later may help (transient) or not (permanent), with the provider's reason."""
+later may help (transient) or not (permanent), with the provider's reason.
+
+Every message carries an idempotency key derived from its delivery id (Kavenegar's
+``localid``, the e-mail's Message-ID). When a try's outcome is unknown (the reply never
+came, or the process died before recording it), the dispatcher asks ``status`` first and
+sends again only when the provider does not know the message. Kavenegar answers that
+question; SMTP has no such query, so an e-mail in doubt is sent again with the same
+Message-ID, which lets a receiving server that keeps Message-IDs drop the repeat."""
 
 from __future__ import annotations
 
@@ -43,13 +50,18 @@ class Receipt:
 
 class DeliveryFailed(Exception):
     """The provider did not take the message. ``code`` is short and bounded (a metrics
-    label: the gateway's status, ``timeout``, ``smtp_550`` …); ``reason`` is for people."""
+    label: the gateway's status, ``timeout``, ``smtp_550`` …); ``reason`` is for people.
 
-    def __init__(self, code: str, reason: str, *, transient: bool) -> None:
+    ``unknown``: the message went out but no answer came back, so the provider may have
+    taken it (a reply that timed out, a connection cut after the request was written)."""
+
+    def __init__(self, code: str, reason: str, *, transient: bool,
+                 unknown: bool = False) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
         self.transient = transient
+        self.unknown = unknown
 
 
 class Channel(Protocol):
@@ -58,24 +70,36 @@ class Channel(Protocol):
 
     async def send(self, message: Outgoing) -> Receipt: ...
 
+    async def status(self, delivery_id: str) -> Receipt | None:
+        """What the provider knows of this delivery by its idempotency key: a Receipt when
+        it took the message, None when it does not know it (or cannot say); raises
+        DeliveryFailed when it cannot be asked now, or took the message and it failed."""
+        ...
+
     async def close(self) -> None: ...
 
 
 # -- logging channels (a local machine) -------------------------------------------------
 
 class LogChannel:
-    """Writes the message to the log and counts it as sent."""
+    """Writes the message to the log and counts it as sent. It knows what it logged only
+    while the process lives: after a restart, a delivery in doubt is logged again."""
 
     provider = "log"
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self._logged: set[str] = set()
 
     async def send(self, message: Outgoing) -> Receipt:
         log.info("%s to %s (delivery %s)%s:\n%s", self.name, message.address,
                  message.delivery_id, f" «{message.subject}»" if message.subject else "",
                  message.text)
+        self._logged.add(message.delivery_id)
         return Receipt(detail="logged")
+
+    async def status(self, delivery_id: str) -> Receipt | None:
+        return Receipt(detail="logged") if delivery_id in self._logged else None
 
     async def close(self) -> None:
         pass
@@ -160,14 +184,17 @@ def _local_id(delivery_id: str) -> str | None:
 
 
 class KavenegarSms:
-    """POST {base_url}/v1/{api_key}/sms/send.json with receptor, sender, message."""
+    """POST {base_url}/v1/{api_key}/sms/send.json with receptor, sender, message, localid;
+    the status of a localid from sms/statuslocalmessageid.json."""
 
     name = "sms"
     provider = "kavenegar"
 
     def __init__(self, *, api_key: str, sender: str | None, base_url: str,
                  timeout_seconds: float, client: httpx.AsyncClient | None = None) -> None:
-        self.url = f"{base_url.rstrip('/')}/v1/{api_key}/sms/send.json"
+        root = f"{base_url.rstrip('/')}/v1/{api_key}/sms"
+        self.url = f"{root}/send.json"
+        self.status_url = f"{root}/statuslocalmessageid.json"
         self.sender = sender
         self.client = client or httpx.AsyncClient(timeout=timeout_seconds)
         self._redact = _RedactKey(api_key)
@@ -182,17 +209,41 @@ class KavenegarSms:
             form["localid"] = local_id
         if self.sender:
             form["sender"] = self.sender
+        entry = await self._call(self.url, form)
+        _refused(entry)
+        return _receipt(entry)
+
+    async def status(self, delivery_id: str) -> Receipt | None:
+        """The gateway answers a localid it never took with an entry of status 100 (or,
+        by some accounts, no entry at all): both mean it does not know the message."""
+        local_id = _local_id(delivery_id)
+        if local_id is None:
+            return None
         try:
-            response = await self.client.post(self.url, data=form)
+            entry = await self._call(self.status_url, {"localid": local_id})
+        except DeliveryFailed as exc:
+            # not an answer about the message: whether the gateway took it stays unknown
+            raise DeliveryFailed(exc.code, f"status query: {exc.reason}", transient=True,
+                                 unknown=True) from None
+        if not entry or entry.get("status") == 100 or (
+                entry.get("localid") not in (None, "") and str(entry["localid"]) != local_id):
+            return None
+        _refused(entry)
+        return _receipt(entry)
+
+    async def _call(self, url: str, form: dict[str, str]) -> dict[str, Any]:
+        """The first entry of the gateway's reply, or DeliveryFailed."""
+        try:
+            response = await self.client.post(url, data=form)
         except httpx.TimeoutException as exc:
             raise DeliveryFailed("timeout", f"no reply from the gateway ({type(exc).__name__})",
-                                 transient=True) from None
+                                 transient=True,
+                                 unknown=not isinstance(exc, (httpx.ConnectTimeout,
+                                                              httpx.PoolTimeout))) from None
         except httpx.TransportError as exc:
             raise DeliveryFailed("connection", f"gateway unreachable ({type(exc).__name__})",
-                                 transient=True) from None
-        return self._receipt(response)
-
-    def _receipt(self, response: httpx.Response) -> Receipt:
+                                 transient=True,
+                                 unknown=not isinstance(exc, httpx.ConnectError)) from None
         try:
             body: Any = response.json()
         except ValueError:
@@ -210,17 +261,24 @@ class KavenegarSms:
             raise kavenegar_failure(status if status != 200 else response.status_code, text)
         entries = body.get("entries") or []
         entry = entries[0] if entries and isinstance(entries[0], dict) else {}
-        entry_status = entry.get("status")
-        if entry_status in KAVENEGAR_FAILED_ENTRIES:
-            raise DeliveryFailed(f"entry_{entry_status}", KAVENEGAR_FAILED_ENTRIES[entry_status],
-                                 transient=entry_status == 6)
-        message_id = entry.get("messageid")
-        return Receipt(provider_message_id=None if message_id is None else str(message_id),
-                       detail=entry.get("statustext") or text)
+        return {"return_message": text, **entry}
 
     async def close(self) -> None:
         logging.getLogger("httpx").removeFilter(self._redact)
         await self.client.aclose()
+
+
+def _refused(entry: dict[str, Any]) -> None:
+    entry_status = entry.get("status")
+    if entry_status in KAVENEGAR_FAILED_ENTRIES:
+        raise DeliveryFailed(f"entry_{entry_status}", KAVENEGAR_FAILED_ENTRIES[entry_status],
+                             transient=entry_status == 6)
+
+
+def _receipt(entry: dict[str, Any]) -> Receipt:
+    message_id = entry.get("messageid")
+    return Receipt(provider_message_id=None if message_id is None else str(message_id),
+                   detail=entry.get("statustext") or entry.get("return_message"))
 
 
 # -- e-mail through SMTP ------------------------------------------------------------------
@@ -285,6 +343,11 @@ class SmtpEmail:
             # the server cannot do what we are configured to ask (STARTTLS, AUTH …)
             raise DeliveryFailed("smtp_config", str(exc), transient=False) from None
         return Receipt(provider_message_id=str(email["Message-ID"]), detail=response)
+
+    async def status(self, delivery_id: str) -> Receipt | None:
+        # SMTP cannot be asked what it took: the repeat carries the same Message-ID, and a
+        # receiving server that keeps Message-IDs drops it; one that does not delivers twice
+        return None
 
     async def close(self) -> None:
         pass

@@ -74,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 async def run(args: argparse.Namespace, settings: NotificationsSettings) -> int:
-    db = Database(settings.database_url, tables=[])
+    db = Database(settings.database_url)
     try:
         if args.command == "failed":
             return await list_failed(db, args.limit)

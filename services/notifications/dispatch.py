@@ -4,7 +4,12 @@ It claims due deliveries (a conditional UPDATE, so two replicas never hold the s
 sends each on its channel, and records the outcome: sent; back to pending with an
 exponential back-off after a transient failure; failed with the provider's reason after a
 permanent one or when the attempts run out. Every final outcome is announced through the
-outbox in the same transaction that records it."""
+outbox in the same transaction that records it.
+
+A delivery whose last try has an unknown outcome (in doubt: its lease ran out while it was
+being sent, or the provider's answer never came) is not simply sent again: the provider is
+asked first by the delivery's idempotency key, and a message it already took is recorded
+as sent with its message id."""
 
 from __future__ import annotations
 
@@ -94,10 +99,14 @@ class Dispatcher(LoopOwner):
             # an adapter's own timeouts cover each step; this bounds the whole send within
             # the lease, after which another replica may take the delivery
             async with asyncio.timeout(self.settings.dispatch_lease_seconds / 2):
+                if delivery.in_doubt:
+                    known = await self._ask(channel, delivery)
+                    if known is not None:
+                        return known
                 return await channel.send(message)
         except TimeoutError:
             exc = DeliveryFailed("timeout", "the send took longer than half the lease",
-                                 transient=True)
+                                 transient=True, unknown=True)
             self.metrics.provider_errors.labels(channel.name, channel.provider, exc.code).inc()
             return exc
         except DeliveryFailed as exc:
@@ -111,6 +120,27 @@ class Dispatcher(LoopOwner):
         finally:
             self.metrics.provider_latency.labels(channel.name, channel.provider).observe(
                 time.perf_counter() - started)
+
+    async def _ask(self, channel: Channel, delivery: Delivery) -> Receipt | None:
+        """What the provider knows of a delivery in doubt: a Receipt when it took the
+        message (nothing to send), None when it does not know it (send). Raises
+        DeliveryFailed when it took the message and that failed, or cannot be asked now
+        (then the delivery stays in doubt and nothing is sent)."""
+        count = self.metrics.status_checks.labels
+        try:
+            known = await channel.status(delivery.id)
+        except DeliveryFailed as exc:
+            count(channel.name, channel.provider, "error" if exc.unknown else "failed").inc()
+            raise
+        except Exception as exc:
+            count(channel.name, channel.provider, "error").inc()
+            raise DeliveryFailed("status_error", f"asking the provider raised {exc!r}"[:500],
+                                 transient=True, unknown=True) from None
+        count(channel.name, channel.provider, "unknown" if known is None else "sent").inc()
+        if known is not None:
+            log.info("delivery %s (%s) was taken by %s before (message %s): not sent again",
+                     delivery.id, delivery.channel, channel.provider, known.provider_message_id)
+        return known
 
     async def _record(self, delivery: Delivery, outcome: Receipt | DeliveryFailed) -> None:
         now = utcnow()
@@ -129,6 +159,8 @@ class Dispatcher(LoopOwner):
             values = {"status": FAILED, "completed_at": now, "last_error": str(outcome)[:1000],
                       "reason": f"{outcome.code}: {reason}"[:1000]}
 
+        # still in doubt only when this try's outcome is unknown too
+        values["in_doubt"] = isinstance(outcome, DeliveryFailed) and outcome.unknown
         async with UnitOfWork(self.db, self.relay) as uow:
             if not await repository.settle(uow.session, delivery.id, worker=self.worker,
                                            values=values):

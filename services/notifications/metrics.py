@@ -28,6 +28,13 @@ class NotificationsMetrics:
             ["channel", "provider"], registry=registry,
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
+        self.status_checks = Counter(
+            "pishkhan_notification_status_checks_total",
+            "Providers asked about a delivery whose last try had an unknown outcome, by what "
+            "they answered: sent (nothing sent again), unknown (sent), failed, error "
+            "(could not be asked; asked again later)",
+            ["channel", "provider", "outcome"], registry=registry,
+        )
         self.pending = Gauge(
             "pishkhan_notification_deliveries_pending",
             "Deliveries waiting to be sent (including those waiting for a retry), by channel",

@@ -17,7 +17,9 @@ SMS, EMAIL, IN_APP = "sms", "email", "in_app"
 CHANNELS = (SMS, EMAIL, IN_APP)
 
 # pending → sending → sent | failed, or back to pending for another try;
-# skipped when the recipient opted out of the channel
+# skipped when the recipient opted out of the channel. "sending" is committed with the
+# claim, before the provider is called, so a delivery found "sending" after its lease ran
+# out is one whose last try may have reached the provider.
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 FINAL = frozenset({SENT, FAILED, SKIPPED})
 
@@ -61,6 +63,9 @@ class Delivery(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=100)
     claimed_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     provider_message_id: str | None = Field(default=None, max_length=200)
+    # the last try's outcome is unknown (its lease ran out, or the provider's answer never
+    # came): the next try asks the provider before sending again
+    in_doubt: bool = False
     # the last transient error, and the reason of a final failure or skip
     last_error: str | None = Field(default=None, max_length=1000)
     reason: str | None = Field(default=None, max_length=1000)
@@ -90,6 +95,7 @@ class DeliveryPublic(BaseModel):
     attempts: int
     next_attempt_at: dt.datetime
     provider_message_id: str | None
+    in_doubt: bool
     last_error: str | None
     reason: str | None
     created_at: dt.datetime

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, case, func, or_, true, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,6 +78,9 @@ async def claim_due(session: AsyncSession, *, worker: str, now: dt.datetime,
                     lease_until: dt.datetime, limit: int) -> list[Delivery]:
     """Take up to ``limit`` due deliveries for ``worker``, each counting one more attempt.
 
+    A row taken over from an expired lease is marked in doubt: its last try may have
+    reached the provider (SET reads the row as it was, so ``status`` is the old one).
+
     One conditional UPDATE: a row is claimed only while it is still due, so two dispatchers
     never hold the same row. On PostgreSQL the inner SELECT skips rows another transaction
     has locked (FOR UPDATE SKIP LOCKED), so replicas share the work instead of queueing
@@ -92,7 +95,9 @@ async def claim_due(session: AsyncSession, *, worker: str, now: dt.datetime,
         update(Delivery)
         .where(col(Delivery.id).in_(candidates.scalar_subquery()), _due(now))
         .values(status=SENDING, claimed_by=worker, claimed_until=lease_until,
-                attempts=col(Delivery.attempts) + 1)
+                attempts=col(Delivery.attempts) + 1,
+                in_doubt=case((col(Delivery.status) == SENDING, true()),
+                              else_=col(Delivery.in_doubt)))
         .returning(col(Delivery.id))
         .execution_options(synchronize_session=False)
     )

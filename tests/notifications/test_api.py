@@ -11,10 +11,10 @@ import pytest
 
 from services.contracts.notifications import NotificationRequested, Recipient
 from services.kit.bus import Bus
+from services.notifications.simulator import GatewaySimulator
 from tests.auth_fixtures import TokenIssuer
 from tests.conftest import BusNamespace, eventually
 from tests.notifications.conftest import (
-    FakeKavenegar,
     Service,
     SmtpServer,
     notifications,
@@ -28,7 +28,7 @@ EMAIL = "maryam@example.org"
 
 
 @pytest.fixture
-async def service(database_url: str, bus_ns: BusNamespace, gateway: FakeKavenegar,
+async def service(database_url: str, bus_ns: BusNamespace, gateway: GatewaySimulator,
                   smtp: SmtpServer, issuer: TokenIssuer) -> AsyncIterator[Service]:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=smtp,
                                 **issuer.settings())
@@ -162,7 +162,7 @@ async def test_only_staff_read_the_delivery_log(service: Service, peer: Bus,
 
 
 async def test_preferences_are_the_owners_and_change_what_is_sent(
-    service: Service, peer: Bus, issuer: TokenIssuer, gateway: FakeKavenegar,
+    service: Service, peer: Bus, issuer: TokenIssuer, gateway: GatewaySimulator,
     smtp: SmtpServer
 ) -> None:
     maryam = issuer.applicant(MARYAM)

@@ -26,15 +26,14 @@ from services.contracts.notifications import (
 from services.kit.bus import Bus
 from services.kit.db import Database, utcnow
 from services.notifications.app import MIGRATIONS
-from services.notifications.channels import KavenegarSms
+from services.notifications.channels import KavenegarSms, Outgoing
 from services.notifications.dispatch import Dispatcher, backoff_seconds
 from services.notifications.metrics import NotificationsMetrics
 from services.notifications.models import FAILED, SENDING, SENT, Delivery
+from services.notifications.simulator import GatewaySimulator, Reply
 from tests.auth_fixtures import TokenIssuer
 from tests.conftest import BusNamespace, eventually, migrate
 from tests.notifications.conftest import (
-    FakeKavenegar,
-    Reply,
     Service,
     SmtpServer,
     notifications,
@@ -57,7 +56,7 @@ def issued(key: str, *, mobile: str = MOBILE, email: str | None = EMAIL) -> Noti
 
 
 @pytest.fixture
-async def service(database_url: str, bus_ns: BusNamespace, gateway: FakeKavenegar,
+async def service(database_url: str, bus_ns: BusNamespace, gateway: GatewaySimulator,
                   smtp: SmtpServer, issuer: TokenIssuer) -> AsyncIterator[Service]:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=smtp,
                                 **issuer.settings())
@@ -98,7 +97,7 @@ async def settled(api: httpx.AsyncClient, issuer: TokenIssuer, channel: str,
 
 
 async def test_a_notice_arriving_again_and_again_is_sent_once(
-    service: Service, peer: Bus, gateway: FakeKavenegar, smtp: SmtpServer, issuer: TokenIssuer
+    service: Service, peer: Bus, gateway: GatewaySimulator, smtp: SmtpServer, issuer: TokenIssuer
 ) -> None:
     notice = issued("application-d1:issued")
     await peer.publish(notice, correlation_id="application-d1", message_id="notice-1")
@@ -119,7 +118,7 @@ async def test_a_notice_arriving_again_and_again_is_sent_once(
 
 
 async def test_a_transient_failure_is_retried_with_back_off_and_announced(
-    service: Service, peer: Bus, gateway: FakeKavenegar, issuer: TokenIssuer,
+    service: Service, peer: Bus, gateway: GatewaySimulator, issuer: TokenIssuer,
     events: aio_pika.abc.AbstractQueue
 ) -> None:
     gateway.script(MOBILE, Reply(status=502, http_only=True), Reply(status=409))
@@ -154,7 +153,7 @@ async def test_a_transient_failure_is_retried_with_back_off_and_announced(
 
 
 async def test_a_permanent_failure_is_recorded_with_the_reason_counted_and_announced(
-    service: Service, peer: Bus, gateway: FakeKavenegar, issuer: TokenIssuer,
+    service: Service, peer: Bus, gateway: GatewaySimulator, issuer: TokenIssuer,
     events: aio_pika.abc.AbstractQueue
 ) -> None:
     gateway.script(MOBILE, Reply(status=411))
@@ -182,7 +181,7 @@ async def test_a_permanent_failure_is_recorded_with_the_reason_counted_and_annou
 
 
 async def test_transient_failures_give_up_after_the_attempts_run_out(
-    service: Service, peer: Bus, gateway: FakeKavenegar, issuer: TokenIssuer
+    service: Service, peer: Bus, gateway: GatewaySimulator, issuer: TokenIssuer
 ) -> None:
     gateway.script(MOBILE, *[Reply(status=409)] * 10)
     await peer.publish(issued("application-d1:issued", email=None),
@@ -211,7 +210,7 @@ def pending(n: int, **overrides: Any) -> Delivery:
 
 
 async def test_two_dispatchers_never_send_the_same_delivery_twice(
-    database_url: str, bus_ns: BusNamespace, gateway: FakeKavenegar
+    database_url: str, bus_ns: BusNamespace, gateway: GatewaySimulator
 ) -> None:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None,
                                 dispatch_concurrency=4)
@@ -262,7 +261,7 @@ async def test_two_dispatchers_never_send_the_same_delivery_twice(
 
 
 async def test_nothing_is_sent_before_it_is_due(database_url: str, bus_ns: BusNamespace,
-                                               gateway: FakeKavenegar) -> None:
+                                               gateway: GatewaySimulator) -> None:
     settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None)
     db = Database(database_url, schema=MIGRATIONS)
     await migrate(db)
@@ -280,3 +279,172 @@ async def test_nothing_is_sent_before_it_is_due(database_url: str, bus_ns: BusNa
         await sms.close()
         await db.dispose()
     assert gateway.requests == []
+
+
+# -- a try whose outcome is unknown ----------------------------------------------------------
+
+def dispatcher_on(db: Database, settings: Any, channels: dict[str, Any],
+                  registry: CollectorRegistry) -> Dispatcher:
+    return Dispatcher(db=db, relay=None, channels=channels,
+                      metrics=NotificationsMetrics(registry), settings=settings)
+
+
+def abandoned(n: int, **overrides: Any) -> Delivery:
+    """A delivery a dispatcher claimed and then vanished while sending: its lease is over."""
+    return pending(n, **{"status": SENDING, "claimed_by": "gone", "attempts": 1,
+                         "claimed_until": utcnow() - dt.timedelta(seconds=1), **overrides})
+
+
+def status_checks(registry: CollectorRegistry, outcome: str, channel: str = "sms",
+                  provider: str = "kavenegar") -> float:
+    return registry.get_sample_value("pishkhan_notification_status_checks_total",
+                                      {"channel": channel, "provider": provider,
+                                       "outcome": outcome}) or 0.0
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, schema=MIGRATIONS)
+    await migrate(database)
+    yield database
+    await database.dispose()
+
+
+async def rows(db: Database) -> dict[str, Delivery]:
+    async with db.sessionmaker() as session:
+        return {d.address: d for d in (await session.exec(select(Delivery))).all()
+                if d.address}
+
+
+async def test_a_delivery_the_gateway_took_before_its_sender_died_is_not_sent_again(
+    database_url: str, db: Database, bus_ns: BusNamespace, gateway: GatewaySimulator
+) -> None:
+    settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None)
+    taken, unknown = abandoned(1), abandoned(2)
+    taken_to, unknown_to = taken.address or "", unknown.address or ""
+    sms = KavenegarSms(api_key=gateway.api_key, sender=None, base_url=gateway.base_url,
+                       timeout_seconds=2)
+    # the vanished dispatcher's send reached the gateway for the first, not the second
+    first = await sms.send(Outgoing(delivery_id=taken.id, address=taken_to,
+                                    language="fa", text=taken.body))
+    async with db.sessionmaker() as session:
+        session.add_all([taken, unknown])
+        await session.commit()
+    registry = CollectorRegistry()
+    dispatcher = dispatcher_on(db, settings, {"sms": sms}, registry)
+    try:
+        assert await dispatcher.dispatch_once() == 2
+    finally:
+        await sms.close()
+
+    assert len(gateway.sent_to(taken_to)) == 1  # the vanished dispatcher's send only
+    [resent] = gateway.sent_to(unknown_to)
+    assert not resent.repeat
+    found = await rows(db)
+    assert found[taken_to].status == SENT and found[taken_to].attempts == 2
+    assert found[taken_to].provider_message_id == first.provider_message_id
+    assert found[unknown_to].status == SENT
+    assert not any(d.in_doubt for d in found.values())
+    assert status_checks(registry, "sent") == 1 and status_checks(registry, "unknown") == 1
+
+
+async def test_a_reply_that_never_came_is_asked_about_before_trying_again(
+    database_url: str, db: Database, bus_ns: BusNamespace, gateway: GatewaySimulator
+) -> None:
+    settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None)
+    delivery = pending(1)
+    to = delivery.address or ""
+    # the gateway takes the message and answers after the adapter stopped waiting (0.5 s)
+    gateway.script(to, Reply(pause=1.0))
+    async with db.sessionmaker() as session:
+        session.add(delivery)
+        await session.commit()
+    sms = KavenegarSms(api_key=gateway.api_key, sender=None, base_url=gateway.base_url,
+                       timeout_seconds=settings.sms_timeout_seconds)
+    registry = CollectorRegistry()
+    dispatcher = dispatcher_on(db, settings, {"sms": sms}, registry)
+    try:
+        assert await dispatcher.dispatch_once() == 1
+        [row] = (await rows(db)).values()
+        assert row.status == "pending" and row.in_doubt and "timeout" in (row.last_error or "")
+
+        async def retried() -> bool:
+            await dispatcher.dispatch_once()
+            return (await rows(db))[to].status == SENT
+
+        await eventually(retried)
+    finally:
+        await sms.close()
+    [request] = gateway.sent_to(to)
+    [row] = (await rows(db)).values()
+    assert row.provider_message_id == str(request.message_id) and row.attempts == 2
+    assert status_checks(registry, "sent") == 1
+
+
+async def test_a_gateway_that_cannot_be_asked_gets_nothing_sent_until_it_answers(
+    database_url: str, db: Database, bus_ns: BusNamespace, gateway: GatewaySimulator
+) -> None:
+    settings = service_settings(database_url, bus_ns, gateway=gateway, smtp=None)
+    async with db.sessionmaker() as session:
+        session.add(abandoned(1))
+        await session.commit()
+    gateway.script_status(Reply(status=502, http_only=True), Reply(status=409))
+    sms = KavenegarSms(api_key=gateway.api_key, sender=None, base_url=gateway.base_url,
+                       timeout_seconds=2)
+    registry = CollectorRegistry()
+    dispatcher = dispatcher_on(db, settings, {"sms": sms}, registry)
+    try:
+        await dispatcher.dispatch_once()
+        [row] = (await rows(db)).values()
+        assert row.status == "pending" and row.in_doubt and gateway.requests == []
+        to = row.address or ""
+
+        async def sent() -> bool:
+            await dispatcher.dispatch_once()
+            return (await rows(db))[to].status == SENT
+
+        await eventually(sent)
+    finally:
+        await sms.close()
+    # asked three times (502, 409, then "not found"), sent once
+    assert len(gateway.requests) == 1 and not gateway.requests[0].repeat
+    assert status_checks(registry, "error") == 2 and status_checks(registry, "unknown") == 1
+    assert (await rows(db))[to].attempts == 4
+
+
+async def test_an_email_in_doubt_goes_again_with_the_same_message_id(
+    database_url: str, db: Database, bus_ns: BusNamespace, smtp: SmtpServer
+) -> None:
+    from services.notifications.channels import SmtpEmail
+
+    settings = service_settings(database_url, bus_ns, gateway=None, smtp=smtp)
+    email = SmtpEmail(host=smtp.host, port=smtp.port, username=None, password=None,
+                      starttls=False, implicit_tls=False, timeout_seconds=2,
+                      from_address="no-reply@pishkhan.test", from_name="پیشخوان")
+    delivery = abandoned(1, channel="email", address=EMAIL, subject="پروانه")
+    delivery_id = delivery.id
+    await email.send(Outgoing(delivery_id=delivery.id, address=EMAIL, language="fa",
+                              text=delivery.body, subject=delivery.subject))
+    async with db.sessionmaker() as session:
+        session.add(delivery)
+        await session.commit()
+    registry = CollectorRegistry()
+    dispatcher = dispatcher_on(db, settings, {"email": email}, registry)
+    assert await dispatcher.dispatch_once() == 1
+
+    # SMTP cannot be asked: the repeat carries the first one's Message-ID
+    first, second = smtp.sink.to(EMAIL)
+    assert first["Message-ID"] == second["Message-ID"] == f"<{delivery_id}@pishkhan.test>"
+    assert (await rows(db))[EMAIL].status == SENT
+    assert status_checks(registry, "unknown", "email", "smtp") == 1
+
+
+async def test_the_log_channel_knows_what_it_logged_in_this_process() -> None:
+    from services.notifications.channels import LogChannel
+
+    channel = LogChannel("sms")
+    message = Outgoing(delivery_id="d" * 32, address=MOBILE, language="fa", text="پیام")
+    assert await channel.status(message.delivery_id) is None
+    await channel.send(message)
+    assert await channel.status(message.delivery_id) is not None
+    assert await LogChannel("sms").status(message.delivery_id) is None  # a new process
