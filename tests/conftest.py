@@ -68,24 +68,30 @@ class BusNamespace:
             "queue_prefix": self.queue_prefix,
             "queue_expires_ms": 10 * 60 * 1000,
             "retry_backoff_seconds": 0.05,
+            "retry_backoff_max_seconds": 2.0,
             "outbox_poll_seconds": 0.2,
         }
+
+    async def delete(self, rabbit_url: str) -> None:
+        """Delete the test's queues (each with its retry and dead-letter queue) and exchanges."""
+        from services.contracts.routing import DLQ_SUFFIX, RETRY_SUFFIX, TOPOLOGY
+
+        connection = await aio_pika.connect(rabbit_url)
+        async with connection:
+            channel = await connection.channel()
+            for sub in TOPOLOGY:
+                name = f"{self.queue_prefix}{sub.queue}"
+                for queue in (name, f"{name}{RETRY_SUFFIX}", f"{name}{DLQ_SUFFIX}"):
+                    await channel.queue_delete(queue)
+            await channel.exchange_delete(self.exchange)
+            await channel.exchange_delete(f"{self.exchange}.dlx")
 
 
 @pytest.fixture
 async def bus_ns() -> AsyncIterator[BusNamespace]:
     ns = BusNamespace()
     yield ns
-    from services.contracts.routing import TOPOLOGY
-
-    connection = await aio_pika.connect(RABBIT_URL)
-    async with connection:
-        channel = await connection.channel()
-        for sub in TOPOLOGY:
-            for name in (f"{ns.queue_prefix}{sub.queue}", f"{ns.queue_prefix}{sub.queue}.dlq"):
-                await channel.queue_delete(name)
-        await channel.exchange_delete(ns.exchange)
-        await channel.exchange_delete(f"{ns.exchange}.dlx")
+    await ns.delete(RABBIT_URL)
 
 
 @pytest.fixture

@@ -1,5 +1,9 @@
 """The bus bridge: starts workflows from bus events and turns completion events into
-signals. Services never learn that Temporal exists."""
+signals. Services never learn that Temporal exists.
+
+While the Temporal server is away the bridge's messages wait in their retry queues (the
+bus asks ``services.kit.faults``, which learns Temporal's transient errors here) and go
+through once it is back: none is dead-lettered for an outage."""
 
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ from services.contracts.licensing import (
 from services.contracts.notifications import Recipient
 from services.contracts.tasks import TaskCompleted
 from services.kit.bus import Bus, Reject
+from services.kit.faults import register_transient
 from workflows.address_change.workflow import AddressChangeWorkflow
 from workflows.case import CaseInput
 from workflows.complaint.inputs import ComplaintInput
@@ -55,6 +60,17 @@ TERM_STARTS = ("issued", "imported")
 
 log = logging.getLogger(__name__)
 
+# the server is down, restarting, overloaded or slow: all pass if we wait
+TRANSIENT_RPC_STATUSES = frozenset({
+    RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED, RPCStatusCode.CANCELLED,
+})
+
+
+def temporal_is_away(exc: BaseException) -> bool:
+    """Whether a Temporal call failed because the server could not answer just now."""
+    return isinstance(exc, RPCError) and exc.status in TRANSIENT_RPC_STATUSES
+
 
 class Bridge:
     def __init__(self, bus: Bus, client: Client, task_queue: str, policies: CasePolicies,
@@ -70,6 +86,7 @@ class Bridge:
         self.review_policies = review_policies
 
     def register(self) -> None:
+        register_transient(temporal_is_away)
         self.bus.subscribe(routing.WORKFLOWS_SUBMITTED, self.on_submitted)
         self.bus.subscribe(routing.WORKFLOWS_TASK_COMPLETED, self.on_task_completed)
         self.bus.subscribe(routing.WORKFLOWS_LICENSE_ISSUED, self.on_license_issued)

@@ -13,7 +13,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RetryConfig, RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -48,12 +48,21 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-async def connect(settings: WorkflowsSettings, *, runtime: Runtime | None = None) -> Client:
+# The bridge's calls give up on an absent server within a couple of seconds: its message then
+# waits in the bus's retry queue, rather than on the consumer's prefetch slot inside the
+# client's own retries (ten seconds by default).
+BRIDGE_RETRY = RetryConfig(initial_interval_millis=100, max_interval_millis=1000,
+                           max_elapsed_time_millis=2000, max_retries=3)
+
+
+async def connect(settings: WorkflowsSettings, *, runtime: Runtime | None = None,
+                  retry_config: RetryConfig | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         runtime=runtime,
+        retry_config=retry_config,
     )
 
 
@@ -96,8 +105,12 @@ class WorkflowsProcess:
     async def __aenter__(self) -> WorkflowsProcess:
         if self._client is None:
             self._client = await connect(self.settings, runtime=self._runtime)
+            bridge_client = await connect(self.settings, runtime=self._runtime,
+                                          retry_config=BRIDGE_RETRY)
+        else:
+            bridge_client = self._client
         await ensure_search_attributes(self.client, self.settings.temporal_namespace)
-        Bridge(self.bus, self.client, self.settings.task_queue,
+        Bridge(self.bus, bridge_client, self.settings.task_queue,
                self.settings.case_policies(), self.settings.term_policy(),
                self.settings.workflow_id_prefix,
                complaint_policies=self.settings.complaint_policies(),

@@ -2,7 +2,8 @@
 
 Routing keys are ``<service>.<entity>.<event>`` for events (past tense) and
 ``<service>.<entity>.<verb>`` for commands. Every consumer owns one durable quorum queue
-per subscription, with ``<queue>.dlq`` beside it.
+per subscription, with ``<queue>.dlq`` (poison messages) and ``<queue>.retry`` (messages
+waiting out a failure) beside it; the ``x-pishkhan-*`` headers say why a message is there.
 """
 
 from __future__ import annotations
@@ -10,6 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 EXCHANGE = "pishkhan"
+# beside every consumer's queue
+DLQ_SUFFIX = ".dlq"
+RETRY_SUFFIX = ".retry"
+
+# headers the bus writes on a message it dead-letters or sends round for another attempt
+HEADER_PREFIX = "x-pishkhan-"
+REASON_HEADER = "x-pishkhan-reason"
+ERROR_HEADER = "x-pishkhan-error"
+QUEUE_HEADER = "x-pishkhan-queue"
+ORIGINAL_EXCHANGE_HEADER = "x-pishkhan-original-exchange"
+ORIGINAL_ROUTING_KEY_HEADER = "x-pishkhan-original-routing-key"
+# every attempt so far (sets the back-off), and those that failed for the message's own fault
+ATTEMPT_HEADER = "x-pishkhan-attempt"
+FAILURES_HEADER = "x-pishkhan-failures"
+REPLAYS_HEADER = "x-pishkhan-replays"
 
 # events
 APPLICATION_SUBMITTED = "applications.application.submitted"

@@ -1,9 +1,22 @@
 """The RabbitMQ bus through FastStream: one durable topic exchange, a durable quorum queue
-per subscription with its own dead-letter queue, explicit acks, bounded retries."""
+per subscription with its own dead-letter queue and retry queue, explicit acks.
+
+A failed message is never held on its prefetch slot while it waits. The consumer
+republishes it (publisher-confirmed, then acks the original) to ``<queue>.retry`` with a
+per-message expiration equal to its back-off, ``retry_backoff_seconds * 2**n`` capped at
+``retry_backoff_max_seconds``; the retry queue has no consumer and dead-letters expired
+messages through the dlx back onto ``<queue>``. A transient failure (``services.kit.faults``:
+a database, the broker, or what a component registers, such as Temporal) goes round for as
+long as it takes; only a poison message reaches ``<queue>.dlq``: malformed, of an unknown
+type, rejected by its handler, or failing for its own fault ``max_attempts`` times. Retry
+queues rather than pausing the consumer (a circuit): a failure that concerns one message
+or one case must not stop a queue's others, and the broker holds the waiting ones durably
+whatever happens to our process. A quorum queue expires messages only at its head, so a
+short back-off behind a long one waits for it: never longer than the cap.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +39,7 @@ from pydantic import ValidationError
 from services.contracts import routing
 from services.contracts.envelope import Envelope, Message
 from services.contracts.registry import MESSAGE_TYPES
+from services.kit import faults
 from services.kit.logs import bind
 from services.kit.metrics import KitMetrics
 from services.kit.settings import ServiceSettings
@@ -44,8 +58,8 @@ class Reject(Exception):
         self.detail = detail
 
 
-class PublishNotConfirmed(Exception):
-    pass
+class PublishNotConfirmed(faults.Transient):
+    """The broker did not take a message (a nack, a return): try again later."""
 
 
 class Duplicate(Exception):
@@ -84,7 +98,7 @@ class Bus:
         name = self.queue_name(subscription)
         arguments: dict[str, Any] = {
             "x-dead-letter-exchange": self.dead_letter_exchange.name,
-            "x-dead-letter-routing-key": f"{name}.dlq",
+            "x-dead-letter-routing-key": f"{name}{routing.DLQ_SUFFIX}",
             "x-delivery-limit": self.settings.delivery_limit,
         }
         if self.settings.queue_expires_ms:
@@ -97,8 +111,27 @@ class Bus:
             routing_key=subscription.binding,
         )
 
+    def retry_queue(self, subscription: routing.Subscription) -> RabbitQueue:
+        """Where a message waits out its back-off: no consumer; each message's expiration
+        sends it back through the dlx to the subscription's queue."""
+        source = self.queue_name(subscription)
+        name = f"{source}{routing.RETRY_SUFFIX}"
+        arguments: dict[str, Any] = {
+            "x-dead-letter-exchange": self.dead_letter_exchange.name,
+            "x-dead-letter-routing-key": source,
+            # an expired message leaves only once its queue has it: none lost on a crash
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
+        if self.settings.queue_expires_ms:
+            arguments["x-expires"] = self.settings.queue_expires_ms
+        return RabbitQueue(
+            name, queue_type=QueueType.QUORUM, durable=True, arguments=arguments,  # type: ignore[arg-type]
+            routing_key=name,
+        )
+
     def dead_letter_queue(self, subscription: routing.Subscription) -> RabbitQueue:
-        name = f"{self.queue_name(subscription)}.dlq"
+        name = f"{self.queue_name(subscription)}{routing.DLQ_SUFFIX}"
         arguments: dict[str, Any] = {}
         if self.settings.queue_expires_ms:
             arguments["x-expires"] = self.settings.queue_expires_ms
@@ -114,6 +147,11 @@ class Bus:
             queue = await self.broker.declare_queue(self.queue(subscription))
             for binding in subscription.bindings:
                 await queue.bind(exchange, routing_key=binding)
+            # messages back from their retry queue
+            await queue.bind(dlx, routing_key=queue.name)
+            retry_spec = self.retry_queue(subscription)
+            retry = await self.broker.declare_queue(retry_spec)
+            await retry.bind(dlx, routing_key=retry_spec.name)
             dlq_spec = self.dead_letter_queue(subscription)
             dlq = await self.broker.declare_queue(dlq_spec)
             await dlq.bind(dlx, routing_key=dlq_spec.name)
@@ -170,20 +208,18 @@ class Bus:
     async def dead_letter(self, subscription: routing.Subscription, raw: IncomingMessage,
                           reason: str, detail: str) -> None:
         queue = self.queue_name(subscription)
-        headers = dict(raw.headers or {})
+        headers = _with_original_route(raw)
         headers.update(
             {
-                "x-pishkhan-reason": reason,
-                "x-pishkhan-error": detail[:2000],
-                "x-pishkhan-queue": queue,
-                "x-pishkhan-original-exchange": raw.exchange or "",
-                "x-pishkhan-original-routing-key": raw.routing_key or "",
+                routing.REASON_HEADER: reason or "failed",
+                routing.ERROR_HEADER: detail[:2000],
+                routing.QUEUE_HEADER: queue,
             }
         )
         confirmation = await self.broker.publish(
             raw.body,
             exchange=self.dead_letter_exchange,
-            routing_key=f"{queue}.dlq",
+            routing_key=f"{queue}{routing.DLQ_SUFFIX}",
             message_id=raw.message_id,
             correlation_id=raw.correlation_id,
             message_type=raw.type,
@@ -204,8 +240,9 @@ class Bus:
         """Register ``handler(envelope, payload)`` on the subscription's queue.
 
         Malformed or unknown messages and handlers raising :class:`Reject` go straight to
-        the dead-letter queue with the reason; other failures are retried with back-off
-        up to ``max_attempts`` and then dead-lettered. A consumer never stops on a message.
+        the dead-letter queue with the reason; transient failures go round the retry queue
+        until they succeed; other failures go round up to ``max_attempts`` times and are
+        then dead-lettered. A consumer never stops on a message.
         """
         queue = self.queue(subscription)
 
@@ -243,17 +280,67 @@ class Bus:
         except Reject as exc:
             return await self._give_up(subscription, message, exc.reason, exc.detail)
         except Exception as exc:
-            attempt = int((raw.headers or {}).get("x-delivery-count") or 0) + 1
-            if attempt >= self.settings.max_attempts:
-                return await self._give_up(subscription, message, "failed",
-                                           f"after {attempt} attempts: {exc!r}")
-            log.warning("handler for %s failed (attempt %s), will retry: %r", queue, attempt, exc)
-            await asyncio.sleep(self.settings.retry_backoff_seconds * 2 ** (attempt - 1))
-            await message.nack(requeue=True)
-            self.metrics.handled.labels(queue, "retried").inc()
-            return
+            return await self._retry_later(subscription, message, exc)
         await message.ack()
         self.metrics.handled.labels(queue, "ok").inc()
+
+    def backoff_seconds(self, attempt: int) -> float:
+        """How long a message waits after its ``attempt``-th failed try (1, 2, …)."""
+        base = self.settings.retry_backoff_seconds
+        cap = self.settings.retry_backoff_max_seconds
+        # the exponent is capped too, so a message retried for days does not overflow
+        return min(base * 2 ** min(attempt - 1, 32), cap)
+
+    async def _retry_later(self, subscription: routing.Subscription, message: RabbitMessage,
+                           exc: Exception) -> None:
+        raw: IncomingMessage = message.raw_message
+        queue = self.queue_name(subscription)
+        headers = raw.headers or {}
+        attempt = int(headers.get(routing.ATTEMPT_HEADER) or 0) + 1
+        failures = int(headers.get(routing.FAILURES_HEADER) or 0)
+        transient = faults.is_transient(exc)
+        if not transient:
+            failures += 1
+            if failures >= self.settings.max_attempts:
+                return await self._give_up(subscription, message, "failed",
+                                           f"after {failures} attempts: {exc!r}")
+        delay = self.backoff_seconds(attempt)
+        log.warning("handler for %s failed (%s, attempt %s), retrying in %.2fs: %r", queue,
+                    "transient" if transient else f"failure {failures}", attempt, delay, exc)
+        retry = _with_original_route(raw)
+        retry.update({routing.ATTEMPT_HEADER: attempt, routing.FAILURES_HEADER: failures,
+                      routing.ERROR_HEADER: repr(exc)[:2000]})
+        try:
+            confirmation = await self.broker.publish(
+                raw.body,
+                exchange=self.dead_letter_exchange,
+                routing_key=f"{queue}{routing.RETRY_SUFFIX}",
+                message_id=raw.message_id,
+                correlation_id=raw.correlation_id,
+                message_type=raw.type,
+                content_type=raw.content_type,
+                headers=retry,
+                persist=True,
+                mandatory=True,
+                # at least a millisecond: an expiration of 0 would be no expiration at all
+                expiration=max(delay, 0.001),
+            )
+            if confirmation is not None and not isinstance(confirmation, Basic.Ack):
+                raise PublishNotConfirmed(f"retry for {queue}: {confirmation!r}")
+        except Exception as publish_error:
+            # the broker itself is in trouble: hand the message back unanswered; if the
+            # channel is gone the broker requeues it by itself
+            log.warning("could not send %s round for a retry: %r", raw.message_id,
+                        publish_error)
+            try:
+                await message.nack(requeue=True)
+            except Exception:  # noqa: BLE001 - a dead channel requeues it anyway
+                pass
+            return
+        await message.ack()
+        self.metrics.handled.labels(queue, "retried").inc()
+        if transient:
+            self.metrics.retried_transient.labels(queue, faults.reason(exc)).inc()
 
     async def _give_up(self, subscription: routing.Subscription, message: RabbitMessage,
                        reason: str, detail: str) -> None:
@@ -261,3 +348,12 @@ class Bus:
         await self.dead_letter(subscription, message.raw_message, reason, detail)
         await message.ack()
         self.metrics.handled.labels(self.queue_name(subscription), "dead_lettered").inc()
+
+
+def _with_original_route(raw: IncomingMessage) -> dict[str, Any]:
+    """The message's headers, with the route it first came by: a message back from its retry
+    queue arrives through the dlx, and a replay must send it where it first went."""
+    headers = dict(raw.headers or {})
+    headers.setdefault(routing.ORIGINAL_EXCHANGE_HEADER, raw.exchange or "")
+    headers.setdefault(routing.ORIGINAL_ROUTING_KEY_HEADER, raw.routing_key or "")
+    return headers

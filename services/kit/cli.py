@@ -240,6 +240,7 @@ async def cmd_list(queues: DeadLetterQueues, args: argparse.Namespace, out: Cons
         out.print_json(data=[{
             "queue": c.name, "source": c.source, "messages": c.messages,
             "consumers": c.consumers, "source_messages": c.source_messages,
+            "retrying": c.retrying,
             **({"letters": [{"message_id": letter.message_id, "type": letter.type,
                              "reason": letter.reason} for letter in peeked[c.name]]}
                if c.name in peeked else {}),
@@ -251,10 +252,12 @@ async def cmd_list(queues: DeadLetterQueues, args: argparse.Namespace, out: Cons
     table.add_column("dead-letter queue", no_wrap=True)
     table.add_column("dead letters", justify="right")
     table.add_column("waiting in its queue", justify="right")
+    table.add_column("waiting to retry", justify="right")
     for count in counts:
         table.add_row(escape(count.name),
                       "missing" if count.messages is None else str(count.messages),
-                      "missing" if count.source_messages is None else str(count.source_messages))
+                      "missing" if count.source_messages is None else str(count.source_messages),
+                      "missing" if count.retrying is None else str(count.retrying))
     out.print(table)
     for name, letters in peeked.items():
         out.print(f"\n{name}:", markup=False)

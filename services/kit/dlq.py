@@ -39,13 +39,13 @@ from pamqp.commands import Basic
 from services.contracts import routing
 from services.kit.settings import ServiceSettings
 
-DLQ_SUFFIX = ".dlq"
+DLQ_SUFFIX = routing.DLQ_SUFFIX
 PUBLISH_TIMEOUT_SECONDS = 10.0
 SETTLE_SECONDS = 5.0
 # headers that describe a past failure: a replayed message starts its attempts afresh
 _FAILURE_HEADERS = ("x-death", "x-first-death-", "x-last-death-", "x-delivery-count",
-                    "x-pishkhan-")
-REPLAYS_HEADER = "x-pishkhan-replays"
+                    routing.HEADER_PREFIX)
+REPLAYS_HEADER = routing.REPLAYS_HEADER
 
 
 class DlqError(Exception):
@@ -126,16 +126,16 @@ class DeadLetter:
         deaths = [Death.parse(entry) for entry in headers.get("x-death") or ()
                   if isinstance(entry, Mapping)]
         first = deaths[0] if deaths else None
-        pishkhan_exchange = headers.get("x-pishkhan-original-exchange")
-        pishkhan_key = headers.get("x-pishkhan-original-routing-key")
-        reason = _text(headers.get("x-pishkhan-reason")) or (first.reason if first else "")
+        pishkhan_exchange = headers.get(routing.ORIGINAL_EXCHANGE_HEADER)
+        pishkhan_key = headers.get(routing.ORIGINAL_ROUTING_KEY_HEADER)
+        reason = _text(headers.get(routing.REASON_HEADER)) or (first.reason if first else "")
         return cls(
             message_id=_text(message.message_id),
             type=_text(message.type),
             correlation_id=_text(message.correlation_id),
             reason=reason or "unknown",
-            error=_text(headers.get("x-pishkhan-error")),
-            queue=_text(headers.get("x-pishkhan-queue")) or (first.queue if first else ""),
+            error=_text(headers.get(routing.ERROR_HEADER)),
+            queue=_text(headers.get(routing.QUEUE_HEADER)) or (first.queue if first else ""),
             original_exchange=None if pishkhan_exchange is None else _text(pishkhan_exchange),
             original_routing_key=None if pishkhan_key is None else _text(pishkhan_key),
             deaths=deaths,
@@ -185,6 +185,8 @@ class QueueCount:
     messages: int | None
     consumers: int | None
     source_messages: int | None
+    # waiting out a transient failure in <queue>.retry: they come back by themselves
+    retrying: int | None = None
 
 
 @dataclass
@@ -294,11 +296,13 @@ class DeadLetterQueues:
         for dlq, source in self.dead_letter_queues():
             counted = await self._count(dlq)
             source_counted = await self._count(source)
+            retry_counted = await self._count(f"{source}{routing.RETRY_SUFFIX}")
             found.append(QueueCount(
                 name=dlq, source=source,
                 messages=None if counted is None else counted[0],
                 consumers=None if counted is None else counted[1],
                 source_messages=None if source_counted is None else source_counted[0],
+                retrying=None if retry_counted is None else retry_counted[0],
             ))
         return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
 
+from services.kit import faults
 from services.kit.auth import TokenVerifier
 from services.kit.bus import Bus
 from services.kit.db import Database
@@ -23,6 +25,8 @@ from services.kit.migrations import Migrations
 from services.kit.outbox import OutboxRelay
 from services.kit.retention import Retention, kit_rules
 from services.kit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -126,7 +130,14 @@ def create_service_app(runtime: Runtime, *, title: str, routers: Sequence[APIRou
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
         for hook in runtime.scrape_hooks:
-            await hook()
+            try:
+                await hook()
+            except Exception as exc:
+                if not faults.is_transient(exc):
+                    raise
+                # the database is away: serve the rest (retries, dead letters) and let the
+                # gauges it feeds keep their last values until it is back
+                log.warning("metrics hook %s skipped: %r", getattr(hook, "__name__", hook), exc)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:

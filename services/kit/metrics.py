@@ -51,6 +51,11 @@ class KitMetrics:
             "pishkhan_messages_dead_lettered_total", "Messages sent to a dead-letter queue",
             ["queue", "reason"], registry=r,
         )
+        self.retried_transient = Counter(
+            "pishkhan_messages_transient_retries_total",
+            "Messages sent round the retry queue because a dependency was away",
+            ["queue", "reason"], registry=r,
+        )
         self.duplicates = Counter(
             "pishkhan_messages_duplicate_total", "Redelivered messages skipped by the inbox",
             ["queue"], registry=r,

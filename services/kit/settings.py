@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,10 +22,15 @@ class ServiceSettings(BaseSettings):
     queue_prefix: str = ""
     prefetch: int = Field(default=16, ge=1)
     # RabbitMQ dead-letters a message redelivered this many times (quorum x-delivery-limit).
+    # The consumer acks every message it tries (a retry is a new message), so only a message
+    # that keeps killing its consumer before the ack gets here.
     delivery_limit: int = Field(default=10, ge=1)
-    # The consumer itself gives up and dead-letters after this many failed attempts.
+    # The consumer gives up and dead-letters after this many failures of the message's own
+    # fault; transient failures (a dependency away) are retried for as long as it takes.
     max_attempts: int = Field(default=5, ge=1)
+    # a failed message waits base * 2**n in its retry queue, at most the cap
     retry_backoff_seconds: float = Field(default=0.5, ge=0)
+    retry_backoff_max_seconds: float = Field(default=30.0, gt=0)
     # Unused queues expire after this long (tests only; production keeps queues).
     queue_expires_ms: int | None = None
 
@@ -51,10 +56,3 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # json for production log collectors; text (readable) when unset, or LOG_FORMAT says
     log_format: Literal["text", "json"] | None = None
-
-    @model_validator(mode="after")
-    def _attempts_within_delivery_limit(self) -> Self:
-        # our consumer must give up (and dead-letter with a reason) before the broker does
-        if self.max_attempts > self.delivery_limit:
-            raise ValueError("max_attempts must not exceed delivery_limit")
-        return self
