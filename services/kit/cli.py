@@ -1,5 +1,5 @@
 """Operators' command line for the bus: ``python -m services.kit.cli dlq list|show|replay|purge``
-(installed as ``pishkhan``).
+(installed as ``pishkhan``), and ``backup create|restore`` of the platform's data.
 
 It reaches RabbitMQ the way the services do: ``PISHKHAN_RABBIT_URL``, ``PISHKHAN_EXCHANGE``
 and ``PISHKHAN_QUEUE_PREFIX`` from the environment, or ``--rabbit-url``, ``--exchange`` and
@@ -108,6 +108,11 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument("queue", help="dead-letter queue")
     purge.add_argument("--yes", action="store_true",
                        help="really delete them (they cannot be replayed afterwards)")
+
+    # backup knows every service's settings, which the kit must not import: it lives in
+    # services.backup and is loaded only here
+    from services.backup import add_commands as add_backup_commands
+    add_backup_commands(commands)
     return top
 
 
@@ -311,6 +316,9 @@ async def run(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None
     args = parser().parse_args(argv)
     out = _console(stdout or sys.stdout)
     err = _console(stderr or sys.stderr)
+    if args.command == "backup":
+        from services import backup
+        return await backup.run(args, out, err)
     try:
         settings = settings_from(args)
         async with DeadLetterQueues(settings) as queues:
