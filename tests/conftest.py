@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,11 @@ class BusNamespace:
 async def bus_ns() -> AsyncIterator[BusNamespace]:
     ns = BusNamespace()
     yield ns
+    await drop_bus_namespace(ns)
+
+
+async def drop_bus_namespace(ns: BusNamespace) -> None:
+    """Delete a test's queues and exchanges from the broker."""
     from services.contracts.routing import TOPOLOGY
 
     connection = await aio_pika.connect(RABBIT_URL)
@@ -213,22 +218,19 @@ def temporal_cli() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Temporal dev server for this test process (or one given in the environment)."""
-    given = os.environ.get("PISHKHAN_TEST_TEMPORAL_ADDRESS")
-    if given:
-        yield given
-        return
+@contextmanager
+def temporal_dev_server(log_path: Path, db_filename: Path | None = None) -> Iterator[str]:
+    """A Temporal dev server of our own, in memory or keeping its state in a SQLite file;
+    yields its address and stops it on leaving."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("temporal") / "server.log"
+    state = ["--db-filename", str(db_filename)] if db_filename is not None else []
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [
                 temporal_cli(), "server", "start-dev", "--headless",
                 "--ip", "127.0.0.1", "--port", str(port),
                 "--http-port", str(free_port()), "--metrics-port", str(free_port()),
-                "--log-level", "error",
+                "--log-level", "error", *state,
             ],
             stdout=log, stderr=subprocess.STDOUT,
         )
@@ -241,3 +243,14 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Temporal dev server for this test process (or one given in the environment)."""
+    given = os.environ.get("PISHKHAN_TEST_TEMPORAL_ADDRESS")
+    if given:
+        yield given
+        return
+    with temporal_dev_server(tmp_path_factory.mktemp("temporal") / "server.log") as address:
+        yield address
