@@ -1,6 +1,6 @@
 """Operators' command line: ``python -m services.kit.cli dlq list|show|replay|purge`` for the
-bus and ``db upgrade|current|check|revision`` for the services' databases (installed as
-``pishkhan``).
+bus, ``db upgrade|current|check|revision`` for the services' databases and ``backup
+create|restore`` of the platform's data (installed as ``pishkhan``).
 
 It reaches RabbitMQ the way the services do: ``PISHKHAN_RABBIT_URL``, ``PISHKHAN_EXCHANGE``
 and ``PISHKHAN_QUEUE_PREFIX`` from the environment, or ``--rabbit-url``, ``--exchange`` and
@@ -114,6 +114,11 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument("--yes", action="store_true",
                        help="really delete them (they cannot be replayed afterwards)")
     _db_parser(commands)
+
+    # backup knows every service's settings, which the kit must not import: it lives in
+    # services.backup and is loaded only here
+    from services.backup import add_commands as add_backup_commands
+    add_backup_commands(commands)
     return top
 
 
@@ -413,6 +418,9 @@ async def run(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None
         except (OSError, SQLAlchemyError) as exc:
             err.print(f"error: cannot migrate the database: {exc}", markup=False)
             return USAGE
+    if args.command == "backup":
+        from services import backup
+        return await backup.run(args, out, err)
     try:
         settings = settings_from(args)
         async with DeadLetterQueues(settings) as queues:

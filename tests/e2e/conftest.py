@@ -4,7 +4,7 @@ RabbitMQ and a real Temporal server, talking to each other only over the bus."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +39,15 @@ class Stack:
 
 async def start_stack(stack: AsyncExitStack, *, bus_ns: BusNamespace, tmp_path: Path,
                       temporal_address: str, auth: dict[str, Any],
-                      workflow_settings: dict[str, Any] | None = None) -> Stack:
+                      workflow_settings: dict[str, Any] | None = None,
+                      database_url: Callable[[str], str] | None = None) -> Stack:
+    """Every service but identity and the portal, on SQLite files in ``tmp_path`` unless
+    ``database_url`` names each service's database."""
     common = {**bus_ns.settings(), **auth}
 
     def db(name: str) -> str:
+        if database_url is not None:
+            return database_url(name)
         return f"sqlite+aiosqlite:///{tmp_path / name}.db"
 
     applications = await stack.enter_async_context(serving(applications_app(
@@ -58,13 +63,14 @@ async def start_stack(stack: AsyncExitStack, *, bus_ns: BusNamespace, tmp_path: 
                            attachments_dir=str(tmp_path / "attachments"), **common))))
     process = await stack.enter_async_context(WorkflowsProcess(WorkflowsSettings(
         temporal_address=temporal_address,
-        task_queue=f"test-{uuid.uuid4().hex[:10]}",
-        workflow_id_prefix=f"test-{uuid.uuid4().hex[:10]}-",
         sdk_metrics_address="",
         **common,
         # a schedule on the shared dev server would outlive the test; tests of the sweep
         # ask for it
-        **{"supervision_schedule_enabled": False, **(workflow_settings or {})},
+        **{"supervision_schedule_enabled": False,
+           "task_queue": f"test-{uuid.uuid4().hex[:10]}",
+           "workflow_id_prefix": f"test-{uuid.uuid4().hex[:10]}-",
+           **(workflow_settings or {})},
     )))
     return Stack(applications, licensing, notifications, complaints, process)
 
