@@ -139,6 +139,7 @@ class Kill:
     pid: int
     down_seconds: float
     ready_after_seconds: float | None  # from the restart until it answered again
+    in_flight: int = 0  # cases under way (started, not done) when it was killed
 
 
 class Platform:
@@ -206,7 +207,7 @@ class Platform:
             await asyncio.sleep(POLL_SECONDS)
         return False
 
-    async def kill_and_restart(self, name: str, down: float) -> Kill:
+    async def kill_and_restart(self, name: str, down: float, in_flight: int) -> Kill:
         child = self.child(name)
         assert child.process is not None
         pid = child.process.pid
@@ -217,7 +218,8 @@ class Platform:
         ready_after = None
         if await self.all_ready(launcher.READY_TIMEOUT):
             ready_after = round(time.monotonic() - restarted, 1)
-        return Kill(process=name, pid=pid, down_seconds=down, ready_after_seconds=ready_after)
+        return Kill(process=name, pid=pid, down_seconds=down, ready_after_seconds=ready_after,
+                    in_flight=in_flight)
 
     def stop(self) -> None:
         launcher.stop_all(self.started)
@@ -450,16 +452,24 @@ class Plan:
     step_timeout: float
     settle: float
 
+    @property
+    def start_every(self) -> float:
+        """Seconds between two cases' starts: they are spread over the kills, about 4 s
+        for a process to answer again, so that every kill finds cases under way."""
+        window = self.first_kill_after + len(self.kills) * (self.down + self.kill_gap + 4)
+        return window / self.cases if self.kills else 0.0
+
 
 async def kill_in_turn(platform: Platform, plan: Plan, started: asyncio.Event,
-                       kills: list[Kill]) -> None:
+                       in_flight: set[int], kills: list[Kill]) -> None:
     await started.wait()
     await asyncio.sleep(plan.first_kill_after)
     for name in plan.kills:
-        kill = await platform.kill_and_restart(name, plan.down)
+        kill = await platform.kill_and_restart(name, plan.down, len(in_flight))
         kills.append(kill)
-        print(f"  killed {name} (pid {kill.pid}), down {kill.down_seconds:.0f} s, "
-              f"answering {kill.ready_after_seconds} s after its restart", flush=True)
+        print(f"  killed {name} (pid {kill.pid}) with {kill.in_flight} cases under way, down "
+              f"{kill.down_seconds:.0f} s, answering {kill.ready_after_seconds} s after its "
+              "restart", flush=True)
         await asyncio.sleep(plan.kill_gap)
 
 
@@ -524,6 +534,7 @@ async def verdict(people: People, platform: Platform, cases: list[Case],
         "cases": len(cases), "submitted": len(submitted), "not_submitted": len(cases) - len(submitted),
         "issued": 0, "stuck": {}, "stuck_cases": [], "lost": {}, "licenses_per_application": {},
         "doubled": {}, "doubled_notices": [], "dead_letters": {}, "bot_presses": {},
+        "notices": 0, "notices_sent_by_channel": 0,
     }
     lost: Counter[str] = Counter()
     doubled: Counter[str] = Counter()
@@ -537,6 +548,7 @@ async def verdict(people: People, platform: Platform, cases: list[Case],
         licenses = (await people.request("GET", "licensing", "/licenses",
                                          params={"application_id": case.application_id})).json()
         deliveries = await deliveries_of(people, case)
+        figures["notices"] += len(deliveries)
         if status == "issued":
             figures["issued"] += 1
             license_counts[len(licenses)] += 1
@@ -565,6 +577,9 @@ async def verdict(people: People, platform: Platform, cases: list[Case],
             if d["status"] != "sent":
                 lost[f"notices {d['status']}"] += 1
             if d["channel"] in ("sms", "email"):
+                figures["notices_sent_by_channel"] += sends[d["id"]]
+                if d["status"] == "sent" and not sends[d["id"]]:
+                    lost["notices marked sent that their channel never sent"] += 1
                 # the row once, and as many sends as the channel wrote for it
                 per_notice[key] += max(sends[d["id"]], 1) - 1
         for (key, recipient, channel), count in per_notice.items():
@@ -613,6 +628,10 @@ def print_tables(console: Console, figures: dict[str, Any]) -> None:
         cases.add_row(label, str(value))
     for where, count in figures["stuck"].items():
         cases.add_row(f"[red]stuck: {where}[/]", str(count))
+    cases.add_row("bots' repeated presses (a service down)",
+                  str(sum(figures["bot_presses"].values())))
+    cases.add_row("notices (deliveries in the log)", str(figures["notices"]))
+    cases.add_row("SMS and e-mail sends the log channel wrote", str(figures["notices_sent_by_channel"]))
     for what, count in figures["lost"].items():
         cases.add_row(f"[red]lost: {what}[/]", str(count))
     for what, count in figures["doubled"].items():
@@ -634,11 +653,11 @@ def print_tables(console: Console, figures: dict[str, Any]) -> None:
         letters.add_row(queue if not count else f"[red]{queue}[/]", str(count))
     console.print(letters)
     kills = Table(title="Kills (SIGKILL, then a restart with the same settings)")
-    for column in ("process", "pid", "down s", "answering after s"):
+    for column in ("process", "pid", "cases under way", "down s", "answering after s"):
         kills.add_column(column)
     for kill in figures["kills"]:
-        kills.add_row(kill["process"], str(kill["pid"]), f"{kill['down_seconds']:.0f}",
-                      str(kill["ready_after_seconds"]))
+        kills.add_row(kill["process"], str(kill["pid"]), str(kill["in_flight"]),
+                      f"{kill['down_seconds']:.0f}", str(kill["ready_after_seconds"]))
     console.print(kills)
     totals = figures["totals"]
     verdict = "[green]PASS[/]" if figures["passed"] else "[red]FAIL[/]"
@@ -655,16 +674,22 @@ async def campaign(platform: Platform, plan: Plan, rabbit_url: str, tag: str) ->
         cases = make_cases(plan.cases, tag)
         started = asyncio.Event()
         kills: list[Kill] = []
+        in_flight: set[int] = set()
         gate = asyncio.Semaphore(plan.concurrency)
 
         async def one(case: Case) -> None:
+            await asyncio.sleep(case.number * plan.start_every)
             async with gate:
                 started.set()
-                await drive(people, case)
+                in_flight.add(case.number)
+                try:
+                    await drive(people, case)
+                finally:
+                    in_flight.discard(case.number)
 
         print(f"driving {plan.cases} cases, {plan.concurrency} at a time; "
               f"kills: {', '.join(plan.kills) or 'none'}", flush=True)
-        killer = asyncio.create_task(kill_in_turn(platform, plan, started, kills))
+        killer = asyncio.create_task(kill_in_turn(platform, plan, started, in_flight, kills))
         await asyncio.gather(*(one(case) for case in cases))
         await killer
         last_fault = time.monotonic()
@@ -726,7 +751,9 @@ def main(argv: list[str] | None = None) -> int:
     temporary = args.var_dir is None
     var = (Path(tempfile.mkdtemp(prefix="pishkhan-chaos-")) / "var") if temporary \
         else args.var_dir.resolve()
-    vhost = Vhost(launcher.rabbit_settings())
+    rabbit = launcher.rabbit_settings()
+    launcher.ensure_rabbitmq(rabbit)
+    vhost = Vhost(rabbit)
     platform = Platform(var, vhost.url)
     # SIGTERM (a test's time bound, say) unwinds like Ctrl-C, so that everything is stopped
     signal.signal(signal.SIGTERM, launcher.raise_shutdown)

@@ -349,9 +349,10 @@ def temporal_server(ports: TemporalPorts) -> Child | None:
 
 def start_temporal(server: Child, ports: TemporalPorts) -> bool:
     """Start the dev server and wait for its gRPC port; False (reported) if it fails."""
-    VAR.mkdir(parents=True, exist_ok=True)
-    print(f"starting the Temporal dev server on {ports.address} "
-          f"(state in {(VAR / 'temporal.db').relative_to(ROOT)})", flush=True)
+    db_filename = Path(server.command[server.command.index("--db-filename") + 1])
+    db_filename.parent.mkdir(parents=True, exist_ok=True)
+    shown = db_filename.relative_to(ROOT) if db_filename.is_relative_to(ROOT) else db_filename
+    print(f"starting the Temporal dev server on {ports.address} (state in {shown})", flush=True)
     server.start()
     if wait_for_port(LOCALHOST, ports.grpc, TEMPORAL_START_TIMEOUT, server):
         return True
