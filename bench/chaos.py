@@ -159,6 +159,10 @@ class Platform:
             # the lease must exceed twice the providers' timeouts (the service checks)
             "NOTIFICATIONS_SMS_TIMEOUT_SECONDS": "5", "NOTIFICATIONS_SMTP_TIMEOUT_SECONDS": "5",
             "WORKFLOWS_SDK_METRICS_ADDRESS": "",
+            # argon2 at its cheapest: seventy demo users and every bot's sign-in on two
+            # cores; the campaign is about faults, not about the cost of a hash
+            "IDENTITY_PASSWORD_TIME_COST": "1", "IDENTITY_PASSWORD_MEMORY_KIB": "1024",
+            "IDENTITY_PASSWORD_PARALLELISM": "1",
         }
         self.services = [
             launcher.service_child(spec, rabbit, self.temporal_ports, ports=ports, var=var,
@@ -452,12 +456,11 @@ class Plan:
     step_timeout: float
     settle: float
 
-    @property
-    def start_every(self) -> float:
-        """Seconds between two cases' starts: they are spread over the kills, about 4 s
-        for a process to answer again, so that every kill finds cases under way."""
-        window = self.first_kill_after + len(self.kills) * (self.down + self.kill_gap + 4)
-        return window / self.cases if self.kills else 0.0
+    def kills_before(self, case: int) -> int:
+        """How many kills must be over before this case starts: the cases start in
+        batches, one after each kill, so that every kill finds cases under way however
+        long the processes take to come back."""
+        return case * len(self.kills) // self.cases
 
 
 async def kill_in_turn(platform: Platform, plan: Plan, started: asyncio.Event,
@@ -678,7 +681,8 @@ async def campaign(platform: Platform, plan: Plan, rabbit_url: str, tag: str) ->
         gate = asyncio.Semaphore(plan.concurrency)
 
         async def one(case: Case) -> None:
-            await asyncio.sleep(case.number * plan.start_every)
+            while len(kills) < plan.kills_before(case.number):
+                await asyncio.sleep(POLL_SECONDS)
             async with gate:
                 started.set()
                 in_flight.add(case.number)
