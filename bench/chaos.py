@@ -83,6 +83,7 @@ DISPATCH_LEASE_SECONDS = 15
 # what the log channel writes for each message it "sends" (services/notifications/channels.py)
 SENT_LINE = re.compile(r"\b(sms|email) to \S+ \(delivery ([0-9A-Za-z_-]+)\)")
 POLL_SECONDS = 0.5
+BROKER_READ_SECONDS = 30.0
 FINAL_STATUSES = {"issued", "rejected", "withdrawn"}
 
 
@@ -519,6 +520,12 @@ async def settle(people: People, cases: list[Case], plan: Plan, last_fault: floa
         await asyncio.sleep(2)
 
 
+async def dead_letters(rabbit_url: str) -> dict[str, int]:
+    """The depth of every dead-letter queue of the topology."""
+    async with DeadLetterQueues(ServiceSettings(rabbit_url=rabbit_url)) as queues:
+        return {count.name: count.messages or 0 for count in await queues.counts()}
+
+
 def sends_in_log(path: Path) -> Counter[str]:
     """How many times the log channel sent each delivery, over every run of the process."""
     sent: Counter[str] = Counter()
@@ -605,9 +612,14 @@ async def verdict(people: People, platform: Platform, cases: list[Case],
         extra = sum(n - 1 for n in seen.values() if n > 1)
         if extra:
             doubled["applications (one bot's case submitted twice)"] += extra
-    async with DeadLetterQueues(ServiceSettings(rabbit_url=rabbit_url)) as queues:
-        for count in await queues.counts():
-            figures["dead_letters"][count.name] = count.messages or 0
+    figures["dead_letters_unread"] = None
+    try:
+        figures["dead_letters"] = await asyncio.wait_for(dead_letters(rabbit_url),
+                                                         BROKER_READ_SECONDS)
+    except (TimeoutError, OSError) as exc:
+        # without the depths nothing proves that no message was dead-lettered
+        figures["dead_letters_unread"] = (f"the broker did not answer within "
+                                          f"{BROKER_READ_SECONDS:.0f} s ({exc!r})")
     figures["lost"] = dict(lost)
     figures["stuck"] = dict(stuck)
     figures["doubled"] = dict(doubled)
@@ -618,7 +630,7 @@ async def verdict(people: People, platform: Platform, cases: list[Case],
         "doubled": sum(doubled.values()),
         "dead_letters": sum(figures["dead_letters"].values()),
     }
-    figures["passed"] = not any(figures["totals"].values())
+    figures["passed"] = not any(figures["totals"].values()) and not figures["dead_letters_unread"]
     return figures
 
 
@@ -655,6 +667,8 @@ def print_tables(console: Console, figures: dict[str, Any]) -> None:
     for queue, count in figures["dead_letters"].items():
         letters.add_row(queue if not count else f"[red]{queue}[/]", str(count))
     console.print(letters)
+    if figures["dead_letters_unread"]:
+        console.print(f"[red]dead letters not read: {figures['dead_letters_unread']}[/]")
     kills = Table(title="Kills (SIGKILL, then a restart with the same settings)")
     for column in ("process", "pid", "cases under way", "down s", "answering after s"):
         kills.add_column(column)
