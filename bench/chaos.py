@@ -118,14 +118,19 @@ class Vhost:
         if self.ctl is None:
             raise StartFailed("rabbitmqctl is not installed here: the campaign needs it to "
                               "make a vhost of its own")
-        result = subprocess.run([self.ctl, *args], capture_output=True, text=True,
-                                timeout=60, check=False)
+        try:
+            result = subprocess.run([self.ctl, *args], capture_output=True, text=True,
+                                    timeout=60, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise StartFailed(f"rabbitmqctl {' '.join(args)}: no answer within 60 s "
+                              "(is the broker overloaded?)") from exc
         if result.returncode != 0:
             raise StartFailed(f"rabbitmqctl {' '.join(args)}: {result.stderr.strip()}")
 
     def create(self) -> None:
-        self._ctl("add_vhost", self.name)
+        # a slow broker may finish adding it after our call gave up: delete it anyway
         self.created = True
+        self._ctl("add_vhost", self.name)
         self._ctl("set_permissions", "-p", self.name, self.user, ".*", ".*", ".*")
 
     def delete(self) -> None:
