@@ -474,12 +474,18 @@ async def kill_in_turn(platform: Platform, plan: Plan, started: asyncio.Event,
     await started.wait()
     await asyncio.sleep(plan.first_kill_after)
     for name in plan.kills:
+        # a kill is meant to find cases under way: a fast machine may have finished a batch
+        # before it comes, and the next batch starts only after this kill
+        deadline = time.monotonic() + 60
+        while not in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(POLL_SECONDS)
+        # into the batch, so the kill lands while its cases are between two steps' commits
+        await asyncio.sleep(min(plan.kill_gap, 1.0))
         kill = await platform.kill_and_restart(name, plan.down, len(in_flight))
         kills.append(kill)
         print(f"  killed {name} (pid {kill.pid}) with {kill.in_flight} cases under way, down "
               f"{kill.down_seconds:.0f} s, answering {kill.ready_after_seconds} s after its "
               "restart", flush=True)
-        await asyncio.sleep(plan.kill_gap)
 
 
 async def case_states(people: People, cases: list[Case]) -> dict[str, dict[str, Any]]:
