@@ -205,6 +205,26 @@ class Bus:
         )
         return envelope
 
+    async def _set_aside(self, raw: IncomingMessage, routing_key: str, headers: dict[str, Any],
+                         *, expiration: float | None = None) -> None:
+        """Republish a consumed message, unchanged but for its headers, to its dead-letter
+        or retry queue through the dlx; raise unless the broker confirms it."""
+        confirmation = await self.broker.publish(
+            raw.body,
+            exchange=self.dead_letter_exchange,
+            routing_key=routing_key,
+            message_id=raw.message_id,
+            correlation_id=raw.correlation_id,
+            message_type=raw.type,
+            content_type=raw.content_type,
+            headers=headers,
+            persist=True,
+            mandatory=True,
+            expiration=expiration,
+        )
+        if confirmation is not None and not isinstance(confirmation, Basic.Ack):
+            raise PublishNotConfirmed(f"{routing_key}: {confirmation!r}")
+
     async def dead_letter(self, subscription: routing.Subscription, raw: IncomingMessage,
                           reason: str, detail: str) -> None:
         queue = self.queue_name(subscription)
@@ -216,20 +236,7 @@ class Bus:
                 routing.QUEUE_HEADER: queue,
             }
         )
-        confirmation = await self.broker.publish(
-            raw.body,
-            exchange=self.dead_letter_exchange,
-            routing_key=f"{queue}{routing.DLQ_SUFFIX}",
-            message_id=raw.message_id,
-            correlation_id=raw.correlation_id,
-            message_type=raw.type,
-            content_type=raw.content_type,
-            headers=headers,
-            persist=True,
-            mandatory=True,
-        )
-        if confirmation is not None and not isinstance(confirmation, Basic.Ack):
-            raise PublishNotConfirmed(f"dead letter for {queue}: {confirmation!r}")
+        await self._set_aside(raw, f"{queue}{routing.DLQ_SUFFIX}", headers)
         self.metrics.dead_lettered.labels(queue, reason).inc()
         log.warning("dead-lettered message %s from %s: %s %s", raw.message_id, queue, reason,
                     detail[:300])
@@ -311,22 +318,9 @@ class Bus:
         retry.update({routing.ATTEMPT_HEADER: attempt, routing.FAILURES_HEADER: failures,
                       routing.ERROR_HEADER: repr(exc)[:2000]})
         try:
-            confirmation = await self.broker.publish(
-                raw.body,
-                exchange=self.dead_letter_exchange,
-                routing_key=f"{queue}{routing.RETRY_SUFFIX}",
-                message_id=raw.message_id,
-                correlation_id=raw.correlation_id,
-                message_type=raw.type,
-                content_type=raw.content_type,
-                headers=retry,
-                persist=True,
-                mandatory=True,
-                # at least a millisecond: an expiration of 0 would be no expiration at all
-                expiration=max(delay, 0.001),
-            )
-            if confirmation is not None and not isinstance(confirmation, Basic.Ack):
-                raise PublishNotConfirmed(f"retry for {queue}: {confirmation!r}")
+            # at least a millisecond: an expiration of 0 would be no expiration at all
+            await self._set_aside(raw, f"{queue}{routing.RETRY_SUFFIX}", retry,
+                                  expiration=max(delay, 0.001))
         except Exception as publish_error:
             # the broker itself is in trouble: hand the message back unanswered; if the
             # channel is gone the broker requeues it by itself

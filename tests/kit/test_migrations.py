@@ -13,13 +13,13 @@ from alembic.script import ScriptDirectory
 
 from services.kit.cli import run as pishkhan
 from services.kit.migrations import SchemaNotCurrent, engine_for
-from services.platform import SERVICES
+from services.platform import BY_NAME, SERVICES
 
 NAMES = [service.name for service in SERVICES]
 
 
 def migrations(name: str) -> Any:
-    return next(s for s in SERVICES if s.name == name).migrations()
+    return BY_NAME[name].migrations()
 
 
 @pytest.mark.parametrize("name", NAMES)

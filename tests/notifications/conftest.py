@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -19,7 +21,7 @@ from fastapi import FastAPI
 from services.notifications.app import create_app
 from services.notifications.settings import NotificationsSettings
 from services.notifications.simulator import GatewaySimulator
-from tests.conftest import BusNamespace, free_port, serving
+from tests.conftest import BusNamespace, free_port, serving, wait_for_port
 
 API_KEY = "test-api-key-5d41402abc4b2a76"
 
@@ -125,3 +127,18 @@ async def notifications(settings: NotificationsSettings) -> AsyncIterator[Servic
     app = create_app(settings)
     async with serving(app) as client:
         yield Service(app, client)
+
+
+@contextmanager
+def simulator_process(*args: str, log: Any = subprocess.DEVNULL) -> Iterator[str]:
+    """The SMS gateway simulator as `make run` starts it, in a process of its own; its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.notifications.simulator", "--port", str(port), *args],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, 20, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)

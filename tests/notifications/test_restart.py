@@ -22,7 +22,8 @@ import pytest
 from services.contracts.notifications import NotificationRequested, Recipient
 from services.kit.bus import Bus
 from tests.auth_fixtures import TokenIssuer
-from tests.conftest import BusNamespace, eventually, free_port, wait_for_port
+from tests.conftest import BusNamespace, eventually, free_port
+from tests.notifications.conftest import simulator_process
 
 GATEWAY_KEY = "restart-test-key"
 # The held answer outlives the adapter's wait only after the kill; the lease (which must
@@ -60,17 +61,9 @@ async def until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path
 
 @pytest.fixture
 def simulator(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    with open(tmp_path / "simulator.log", "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.notifications.simulator", "--port", str(port),
-             "--api-key", GATEWAY_KEY], stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, 20, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with open(tmp_path / "simulator.log", "wb") as out, \
+            simulator_process("--api-key", GATEWAY_KEY, log=out) as url:
+        yield url
 
 
 class Notifications:

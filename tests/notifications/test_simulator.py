@@ -4,31 +4,21 @@ and misbehaving when told to."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from services.notifications.simulator import LOCAL_API_KEY
-from tests.conftest import free_port, wait_for_port
+from tests.notifications.conftest import simulator_process
 
 MOBILE = "09121234567"
 
 
 @pytest.fixture
 def simulator() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "services.notifications.simulator",
-                                "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, 20, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
+    with simulator_process() as url:
+        yield url
 
 
 def test_a_repeated_localid_is_answered_with_the_first_send(simulator: str) -> None:
